@@ -69,7 +69,7 @@ static int atsign_normalize_span(const char *s, size_t n, char **ret) {
         return 0;
 }
 
-int at_atsign_normalize(const char *atsign, char **ret) {
+static int atsign_normalize(const char *atsign, char **ret) {
         if (!atsign)
                 return -EINVAL;
         return atsign_normalize_span(atsign, strnlen(atsign, AT_ATSIGN_MAX_LENGTH + 2), ret);
@@ -331,12 +331,12 @@ int at_key_new(AtKeyType type, const char *name, const char *namespace_, const c
                         return r;
         }
         if (shared_by) {
-                r = at_atsign_normalize(shared_by, &k->shared_by);
+                r = atsign_normalize(shared_by, &k->shared_by);
                 if (r < 0)
                         return r;
         }
         if (shared_with) {
-                r = at_atsign_normalize(shared_with, &k->shared_with);
+                r = atsign_normalize(shared_with, &k->shared_with);
                 if (r < 0)
                         return r;
         }

@@ -61,9 +61,8 @@ static inline bool at_key_is_hidden(const AtKey *key) {
         return key->name && key->name[0] == '_';
 }
 
-/* atSigns: "@alice" or "alice" -> "@alice". -EINVAL for empty, too long or bad characters
- * (word characters and '-', plus any non-ASCII byte for emoji atSigns). */
+/* Strict atSign check ("@alice" or "alice"): 1..55 word characters or '-', plus any non-ASCII
+ * byte for emoji atSigns. (at_atsign_normalize() is in client.h.) */
 bool at_atsign_is_valid(const char *atsign);
-int at_atsign_normalize(const char *atsign, char **ret);
 /* Compares two atSigns ignoring a leading '@' and ASCII case (atSigns are case-insensitive). */
 bool at_atsign_equal(const char *a, const char *b);

@@ -194,13 +194,10 @@ TEST(enforces_upstream_length_limits) {
 }
 
 TEST(atsigns) {
-        _cleanup_free_ char *a = NULL, *b = NULL;
         char long_atsign[60];
 
-        ASSERT_OK(at_atsign_normalize("alice", &a));
-        ASSERT_STREQ(a, "@alice");
-        ASSERT_OK(at_atsign_normalize("@bob_1-x", &b));
-        ASSERT_STREQ(b, "@bob_1-x");
+        ASSERT_TRUE(at_atsign_is_valid("alice"));
+        ASSERT_TRUE(at_atsign_is_valid("@bob_1-x"));
         ASSERT_TRUE(at_atsign_equal("@Alice", "alice"));
         ASSERT_TRUE(!at_atsign_equal("@alice", "@alicea"));
         ASSERT_TRUE(at_atsign_is_valid("@\xf0\x9f\x98\x80"));  /* emoji atSign */
