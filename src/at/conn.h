@@ -79,7 +79,8 @@ void at_conn_close(AtConn *conn);
 typedef struct AtLineBuffer {
         char *data;
         size_t size, allocated, max_line;
-        size_t scanned; /* bytes already searched for '\n' */
+        size_t consumed; /* bytes of lines already handed out */
+        size_t scanned;  /* bytes after consumed already searched for '\n' */
 } AtLineBuffer;
 
 void at_line_buffer_init(AtLineBuffer *b, size_t max_line);

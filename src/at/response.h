@@ -22,7 +22,8 @@ typedef enum AtResponseKind {
 typedef struct AtResponse {
         AtResponseKind kind;
         /* DATA: text after "data:"; NOTIFICATION: text after "notification:" without leading
-         * blanks; ERROR: the server's message (may be empty); OTHER: the line without prompts. */
+         * blanks; ERROR: the server's message (may be empty); OTHER: the line verbatim, or "" if
+         * it held nothing but prompts. */
         char *text;
         size_t text_size;
         /* ERROR only: "AT0015" (empty if the server gave none) and the mapped negative errno
