@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "base64.h"
+#include "key.h"
+#include "log.h"
+#include "notify.h"
+#include "rsa.h"
+#include "secure.h"
+#include "verbs.h"
+
+static void metadata_donep(AtMetadata *m) {
+        at_metadata_done(m);
+}
+
+/* value -> base64 ciphertext, with the IV's base64 for ivNonce */
+static int encrypt_value(const uint8_t key[AT_AES_KEY_SIZE], const char *value, char **ret_b64, char **ret_iv_b64) {
+        uint8_t iv[AT_AES_IV_SIZE];
+        int r;
+
+        at_random_bytes(iv, sizeof(iv));
+        r = at_aes_encrypt_b64(key, iv, value, strlen(value), ret_b64);
+        if (r < 0)
+                return r;
+        r = at_base64_encode(iv, sizeof(iv), ret_iv_b64);
+        if (r < 0) {
+                free(*ret_b64);
+                *ret_b64 = NULL;
+        }
+        return r;
+}
+
+int at_notify_send(AtClient *client, AtSharedKeys *cache, const AtNotifyMessage *m, char **ret_id) {
+        _cleanup_(at_key_freep) AtKey *key = NULL;
+        _cleanup_free_ char *key_text = NULL, *ciphertext = NULL, *iv_b64 = NULL, *their_copy = NULL, *cs = NULL;
+        _cleanup_(metadata_donep) AtMetadata md = {};
+        const char *me = at_client_atsign(client);
+        int r;
+
+        if (!m || !m->recipient || !m->key)
+                return -EINVAL;
+        r = at_key_new(AT_KEY_SHARED, m->key, NULL, me, m->recipient, &key);
+        if (r < 0)
+                return log_error_errno(r, "Invalid notification key %s for %s from %s", m->key, m->recipient, me);
+        r = at_key_format(key, &key_text);
+        if (r < 0)
+                return log_error_errno(r, "Invalid notification key %s for %s: %m", m->key, m->recipient);
+
+        if (m->ttl_ms > 0) {
+                md.has_ttl = true;
+                md.ttl = m->ttl_ms;
+        }
+        if (m->value && !m->plain) {
+                uint8_t *shared = at_secure_alloc(AT_AES_KEY_SIZE);
+                if (!shared)
+                        return log_oom();
+                r = at_shared_key_for_sending(cache, client, m->recipient, shared,
+                                              m->omit_shared_key_enc ? NULL : &their_copy,
+                                              m->omit_shared_key_enc ? NULL : &cs);
+                if (r >= 0)
+                        r = encrypt_value(shared, m->value, &ciphertext, &iv_b64);
+                at_secure_free(shared);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot encrypt %s for %s: %m", key_text, m->recipient);
+                md.is_encrypted = AT_TRUE;
+                if (at_metadata_set(&md.iv_nonce, iv_b64) < 0 ||
+                    at_metadata_set(&md.shared_key_enc, their_copy) < 0 ||
+                    at_metadata_set(&md.pub_key_cs, cs) < 0)
+                        return log_oom();
+        } else if (m->value)
+                md.is_encrypted = AT_FALSE;
+
+        AtNotifyParams params = {
+                .id = m->id,
+                .operation = m->operation,
+                .ttln_ms = m->ttln_ms,
+                .metadata = &md,
+                .key = key_text,
+                .value = ciphertext ? ciphertext : m->value,
+        };
+        r = at_verb_notify(at_client_conn(client), &params, at_client_command_timeout(client), ret_id);
+        if (r < 0)
+                return log_error_errno(r, "Notifying %s of %s via %s:%u failed: %m%s%s", m->recipient, key_text,
+                                       at_client_secondary_host(client), at_client_secondary_port(client),
+                                       *at_conn_last_error(at_client_conn(client)) ? ": " : "",
+                                       at_conn_last_error(at_client_conn(client)));
+        return 0;
+}
+
+int at_notification_decrypt_value(const AtNotification *n, const uint8_t key[AT_AES_KEY_SIZE], char **ret) {
+        static const uint8_t zero_iv[AT_AES_IV_SIZE] = {};
+        _cleanup_secure_ uint8_t *plain = NULL;
+        size_t size;
+        int r;
+
+        if (!n->value)
+                return -ENODATA;
+        if (!n->is_encrypted) {
+                *ret = strdup(n->value);
+                return *ret ? 0 : -ENOMEM;
+        }
+        r = at_aes_decrypt_b64(key, n->has_iv ? n->iv : zero_iv, n->value, &plain, &size);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EBADMSG;
+        if (strlen((const char *) plain) != size)
+                return -EBADMSG;
+        *ret = strndup((const char *) plain, size);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int at_notification_carried_key(const AtNotification *n, const AtKeys *keys, uint8_t ret_key[AT_AES_KEY_SIZE]) {
+        int r;
+
+        if (!n->metadata.shared_key_enc)
+                return -ENOENT;
+        /* shared_key_decryption.dart: refuse a copy made for another public key of ours */
+        if (n->metadata.pub_key_cs && keys->encrypt_public) {
+                _cleanup_secure_ char *own = NULL;
+                _cleanup_free_ char *cs = NULL;
+
+                r = at_rsa_public_to_base64(keys->encrypt_public, &own);
+                if (r < 0)
+                        return r;
+                r = at_shared_key_public_key_checksum(own, &cs);
+                if (r < 0)
+                        return r;
+                if (!streq(cs, n->metadata.pub_key_cs))
+                        return -EKEYREJECTED;
+        }
+        return at_shared_key_decrypt(keys, n->metadata.shared_key_enc, ret_key);
+}
+
+int at_notify_decrypt(AtClient *client, AtSharedKeys *cache, const AtNotification *n, char **ret) {
+        _cleanup_(at_secure_freep) uint8_t *key = NULL;
+        int r;
+
+        if (!n->is_encrypted)
+                return at_notification_decrypt_value(n, NULL, ret);
+        if (!n->from)
+                return -EBADMSG;
+        key = at_secure_alloc(AT_AES_KEY_SIZE);
+        if (!key)
+                return -ENOMEM;
+
+        r = at_notification_carried_key(n, at_client_keys(client), key);
+        if (r >= 0)
+                return at_notification_decrypt_value(n, key, ret);
+        if (r != -ENOENT)
+                log_debug_errno(r, "The key carried by notification %s is not usable, looking it up: %m", n->id);
+
+        bool was_cached = at_shared_keys_get_cached(cache, n->from, false, key) >= 0;
+        r = at_shared_key_for_receiving(cache, client, n->from, key);
+        if (r < 0)
+                return r;
+        r = at_notification_decrypt_value(n, key, ret);
+        if (r == -EBADMSG && was_cached) {
+                /* the sender may have made a new key since we cached ours */
+                at_shared_keys_forget(cache, n->from);
+                r = at_shared_key_for_receiving(cache, client, n->from, key);
+                if (r < 0)
+                        return r;
+                r = at_notification_decrypt_value(n, key, ret);
+        }
+        return r;
+}
