@@ -3,6 +3,7 @@
 
 #include "base64.h"
 #include "notification.h"
+#include "secure.h"
 
 void at_notification_free(AtNotification *n) {
         if (!n)
@@ -110,6 +111,8 @@ int at_notification_parse(const char *text, size_t size, AtNotification **ret) {
 
         if (!text)
                 return -EBADMSG;
+        if (size > AT_NOTIFICATION_JSON_MAX + 64)
+                return -E2BIG;
         if (size >= 13 && strneq(text, "notification:", 13)) {
                 text += 13;
                 size -= 13;
@@ -148,4 +151,25 @@ bool at_notification_is_shared_key(const AtNotification *n) {
 
 bool at_notification_is_delete(const AtNotification *n) {
         return n && n->operation && streq(n->operation, "delete");
+}
+
+int at_notification_decrypt_value(const AtNotification *n, const uint8_t key[AT_AES_KEY_SIZE], char **ret) {
+        static const uint8_t zero_iv[AT_AES_IV_SIZE] = {};
+        _cleanup_secure_ uint8_t *plain = NULL;
+        size_t size;
+        int r;
+
+        if (!n->value)
+                return -ENODATA;
+        if (!n->is_encrypted) {
+                *ret = strdup(n->value);
+                return *ret ? 0 : -ENOMEM;
+        }
+        r = at_aes_decrypt_b64(key, n->has_iv ? n->iv : zero_iv, n->value, &plain, &size);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EBADMSG;
+        if (strlen((const char *) plain) != size)
+                return -EBADMSG;
+        *ret = strndup((const char *) plain, size);
+        return *ret ? 0 : -ENOMEM;
 }

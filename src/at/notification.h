@@ -50,5 +50,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(AtNotification *, at_notification_free);
 bool at_notification_is_heartbeat(const AtNotification *n);
 /* Keys about shared-key exchange ("shared_key" in the key): not for applications. */
 bool at_notification_is_shared_key(const AtNotification *n);
+/* The value decrypted with key: AES-256-CTR + PKCS#7, the IV from ivNonce, or 16 zero bytes when
+ * there is none (at_chops at_chops_util.dart generateIVLegacy). A value that is not encrypted
+ * is copied (key may then be NULL). -ENODATA: no value; -EBADMSG: not base64, bad padding, or
+ * not text. */
+int at_notification_decrypt_value(const AtNotification *n, const uint8_t key[AT_AES_KEY_SIZE], char **ret);
+
 /* operation "delete" */
 bool at_notification_is_delete(const AtNotification *n);

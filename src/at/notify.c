@@ -85,27 +85,6 @@ int at_notify_send(AtClient *client, AtSharedKeys *cache, const AtNotifyMessage 
         return 0;
 }
 
-int at_notification_decrypt_value(const AtNotification *n, const uint8_t key[AT_AES_KEY_SIZE], char **ret) {
-        static const uint8_t zero_iv[AT_AES_IV_SIZE] = {};
-        _cleanup_secure_ uint8_t *plain = NULL;
-        size_t size;
-        int r;
-
-        if (!n->value)
-                return -ENODATA;
-        if (!n->is_encrypted) {
-                *ret = strdup(n->value);
-                return *ret ? 0 : -ENOMEM;
-        }
-        r = at_aes_decrypt_b64(key, n->has_iv ? n->iv : zero_iv, n->value, &plain, &size);
-        if (r < 0)
-                return r == -ENOMEM ? r : -EBADMSG;
-        if (strlen((const char *) plain) != size)
-                return -EBADMSG;
-        *ret = strndup((const char *) plain, size);
-        return *ret ? 0 : -ENOMEM;
-}
-
 int at_notification_carried_key(const AtNotification *n, const AtKeys *keys, uint8_t ret_key[AT_AES_KEY_SIZE]) {
         int r;
 

@@ -31,11 +31,6 @@ typedef struct AtNotifyMessage {
  * (optional): the notification id. Logs what failed, naming recipient and key. */
 int at_notify_send(AtClient *client, AtSharedKeys *cache, const AtNotifyMessage *message, char **ret_id);
 
-/* The value of a notification decrypted with key (the IV from ivNonce, or 16 zero bytes when
- * there is none: at_chops at_chops_util.dart generateIVLegacy). A value that is not encrypted is
- * copied. -ENODATA: no value; -EBADMSG: not base64, bad padding, or not text. */
-int at_notification_decrypt_value(const AtNotification *n, const uint8_t key[AT_AES_KEY_SIZE], char **ret);
-
 /* Blocking: finds the right key (the sharedKeyEnc it carries, checked against our public key's
  * pubKeyCS, else "lookup:shared_key@<from>") and decrypts. A cached key that fails is looked up
  * again once. */
