@@ -12,7 +12,26 @@ enum {
         STATUS_SERVER_UNREACHABLE = 2,
         STATUS_UNKNOWN_ATSIGN = 3,
         STATUS_ROOT_UNREACHABLE = 4,
+        STATUS_KEYS_REFUSED = 5, /* ours: "status -k FILE" and that file cannot log in */
 };
+
+/* Ours: with -k, prove the keys file still logs in (PKAM, with its enrollment id). */
+static int check_login(const ActivateOptions *o) {
+        _cleanup_(at_keys_freep) AtKeys *keys = NULL;
+        _cleanup_(at_client_freep) AtClient *client = NULL;
+        int r;
+
+        r = activate_load_keys(o, &keys);
+        if (r >= 0)
+                r = activate_connect(o, keys, NULL, &client);
+        if (r < 0) {
+                log_error("%s: the keys file %s cannot log in.", o->atsign, o->keys_file);
+                return STATUS_KEYS_REFUSED;
+        }
+        printf("%s: the keys file %s logs in (enrollment %s).\n", o->atsign, o->keys_file,
+               keys->enrollment_id ?: "none, legacy PKAM");
+        return STATUS_ACTIVATED;
+}
 
 int activate_status(const ActivateOptions *o) {
         _cleanup_(at_conn_unrefp) AtConn *conn = NULL;
@@ -52,5 +71,7 @@ int activate_status(const ActivateOptions *o) {
                 return STATUS_NO_PUBLIC_KEY;
         }
         printf("%s is activated (atServer %s:%u).\n", o->atsign, host, port);
+        if (o->keys_file)
+                return check_login(o);
         return STATUS_ACTIVATED;
 }
