@@ -51,5 +51,5 @@ int at_metadata_render(const AtMetadata *m, char **ret);
 
 /* Reads a metadata JSON object (the "metaData" of llookup:all, the "metadata" of a
  * notification). Unknown fields are ignored; a known field of the wrong type is -EBADMSG;
- * JSON null counts as absent. On failure *ret is left zeroed. */
+ * JSON null counts as absent. *ret is overwritten on success (not freed first), untouched on failure. */
 int at_metadata_from_json(const json_t *object, AtMetadata *ret);

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "client.h"
+#include "log.h"
+#include "macro.h"
+#include "root.h"
+#include "secure.h"
+
+#define ATSIGN_MAX 255
+
+struct AtClient {
+        char *atsign; /* "@alice" */
+        const AtKeys *keys;
+        char *cram_secret; /* secure memory */
+        char *root_host;
+        uint16_t root_port;
+        char *fixed_host;
+        uint16_t fixed_port;
+        char *ca_file;
+        uint64_t connect_timeout, command_timeout;
+        size_t line_max;
+
+        AtConn *conn;
+        char *secondary_host;
+        uint16_t secondary_port;
+};
+
+int at_atsign_normalize(const char *atsign, char **ret) {
+        if (!atsign)
+                return -EINVAL;
+        const char *name = atsign[0] == '@' ? atsign + 1 : atsign;
+        size_t n = strlen(name);
+        if (n == 0 || n > ATSIGN_MAX)
+                return -EINVAL;
+        for (const char *p = name; *p; p++)
+                if ((unsigned char) *p <= ' ' || *p == ':' || *p == '@' || *p == 0x7f)
+                        return -EINVAL;
+        char *s = malloc(n + 2);
+        if (!s)
+                return -ENOMEM;
+        s[0] = '@';
+        memcpy(s + 1, name, n + 1);
+        *ret = s;
+        return 0;
+}
+
+static int strdup_opt(const char *s, char **ret) {
+        *ret = NULL;
+        if (!s)
+                return 0;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int at_client_new(const AtClientOptions *o, AtClient **ret) {
+        _cleanup_(at_client_freep) AtClient *c = NULL;
+        int r;
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        r = at_atsign_normalize(o->atsign, &c->atsign);
+        if (r < 0)
+                return r;
+        c->keys = o->keys;
+        if (o->cram_secret) {
+                c->cram_secret = at_secure_strdup(o->cram_secret);
+                if (!c->cram_secret)
+                        return -ENOMEM;
+        }
+        if (strdup_opt(o->root_host ?: AT_ROOT_DEFAULT_HOST, &c->root_host) < 0 ||
+            strdup_opt(o->secondary_host, &c->fixed_host) < 0 || strdup_opt(o->ca_file, &c->ca_file) < 0)
+                return -ENOMEM;
+        c->root_port = o->root_port ?: AT_ROOT_DEFAULT_PORT;
+        if (c->fixed_host && o->secondary_port == 0)
+                return -EINVAL;
+        c->fixed_port = o->secondary_port;
+        c->connect_timeout = o->connect_timeout_usec ?: AT_CLIENT_CONNECT_TIMEOUT_DEFAULT;
+        c->command_timeout = o->command_timeout_usec ?: AT_CLIENT_COMMAND_TIMEOUT_DEFAULT;
+        c->line_max = o->line_max ?: AT_CONN_LINE_MAX_DEFAULT;
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+void at_client_free(AtClient *c) {
+        if (!c)
+                return;
+        at_conn_unref(c->conn);
+        free(c->atsign);
+        at_secure_free(c->cram_secret);
+        free(c->root_host);
+        free(c->fixed_host);
+        free(c->ca_file);
+        free(c->secondary_host);
+        free(c);
+}
+
+static int resolve(AtClient *c) {
+        _cleanup_free_ char *host = NULL;
+        uint16_t port;
+        int r;
+
+        if (c->fixed_host) {
+                host = strdup(c->fixed_host);
+                if (!host)
+                        return -ENOMEM;
+                port = c->fixed_port;
+        } else {
+                r = at_root_lookup(c->root_host, c->root_port, c->ca_file, c->atsign, c->connect_timeout, &host, &port);
+                if (r < 0)
+                        return r; /* logged */
+        }
+        free(c->secondary_host);
+        c->secondary_host = TAKE_PTR(host);
+        c->secondary_port = port;
+        return 0;
+}
+
+static int open_authenticated(AtClient *c, AtConn **ret) {
+        _cleanup_(at_conn_unrefp) AtConn *conn = NULL;
+        int r;
+
+        r = at_conn_connect(c->secondary_host, c->secondary_port, c->ca_file, c->connect_timeout, &conn);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the atServer of %s at %s:%u: %m", c->atsign,
+                                       c->secondary_host, c->secondary_port);
+        at_conn_set_line_max(conn, c->line_max);
+
+        if (c->keys)
+                r = at_auth_pkam(conn, c->atsign, c->keys, c->command_timeout);
+        else if (c->cram_secret)
+                r = at_auth_cram(conn, c->atsign, c->cram_secret, c->command_timeout);
+        else
+                r = 0;
+        if (r < 0)
+                return r; /* logged */
+
+        log_debug("Connected to %s:%u as %s%s.", c->secondary_host, c->secondary_port, c->atsign,
+                  c->keys || c->cram_secret ? "" : " (not authenticated)");
+        *ret = TAKE_PTR(conn);
+        return 0;
+}
+
+int at_client_connect(AtClient *c) {
+        int r;
+
+        c->conn = at_conn_unref(c->conn);
+        r = resolve(c);
+        if (r < 0)
+                return r;
+        return open_authenticated(c, &c->conn);
+}
+
+int at_client_reconnect(AtClient *c) {
+        if (c->conn)
+                at_conn_close(c->conn);
+        c->conn = at_conn_unref(c->conn);
+        at_root_cache_clear();
+        return at_client_connect(c);
+}
+
+int at_client_open_connection(AtClient *c, AtConn **ret) {
+        int r;
+
+        if (!c->secondary_host) {
+                r = resolve(c);
+                if (r < 0)
+                        return r;
+        }
+        return open_authenticated(c, ret);
+}
+
+AtConn *at_client_conn(AtClient *c) {
+        return c->conn;
+}
+
+const char *at_client_atsign(AtClient *c) {
+        return c->atsign;
+}
+
+const AtKeys *at_client_keys(AtClient *c) {
+        return c->keys;
+}
+
+uint64_t at_client_command_timeout(AtClient *c) {
+        return c->command_timeout;
+}
+
+const char *at_client_secondary_host(AtClient *c) {
+        return c->secondary_host;
+}
+
+uint16_t at_client_secondary_port(AtClient *c) {
+        return c->secondary_port;
+}
