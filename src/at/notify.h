@@ -8,6 +8,7 @@
 #include "client.h"
 #include "notification.h"
 #include "shared_key.h"
+#include "verbs.h"
 
 /* Encrypted notifications (docs/protocol.md "Notifications"): the value is AES-256-CTR with
  * PKCS#7 padding under the sender->recipient shared key, with a fresh random 16-byte IV sent
