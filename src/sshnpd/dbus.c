@@ -90,7 +90,7 @@ static void close_authorized(sd_bus_message *request, int allowed, void *userdat
         SshnpdSession *s;
 
         if (!allowed) {
-                log_notice("Refused to close session %s: not authorized", c->id);
+                log_notice("Refused to close session %s: caller not authorized", c->id);
                 (void) polkit_reply_denied(request, ACTION_CLOSE);
         } else if (!(s = sshnpd_session_find(c->daemon, c->id)))
                 (void) sd_bus_reply_method_errorf(request, "org.noports.Sshnpd1.NoSuchSession",
@@ -107,8 +107,9 @@ static int close_session_checked(sd_bus_message *m, Sshnpd *d, const char *id, s
         CloseRequest *c;
         int r;
 
-        if (!sshnpd_session_find(d, id))
-                return sd_bus_error_setf(error, "org.noports.Sshnpd1.NoSuchSession", "No session %s", id);
+        /* authorization first: unauthorized callers learn nothing, not even whether id exists */
+        if (strlen(id) > 128)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Session id too long");
         c = calloc(1, sizeof(*c));
         if (!c || !(c->id = strdup(id))) {
                 free(c);
