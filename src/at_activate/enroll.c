@@ -92,8 +92,8 @@ static int await_approval(const ActivateOptions *o, const AtKeys *keys, AtClient
         unsigned failures = 0;
         int r;
 
-        log_info("Waiting for enrollment %s to be approved; trying to log in every %llu s.", keys->enrollment_id,
-                 (unsigned long long) (o->poll_interval_usec / 1000000));
+        log_info("Waiting for enrollment %s to be approved; trying to log in every %.1f s.", keys->enrollment_id,
+                 o->poll_interval_usec / 1e6);
         for (;;) {
                 _cleanup_(at_client_freep) AtClient *client = NULL;
                 const char *e;
@@ -108,7 +108,12 @@ static int await_approval(const ActivateOptions *o, const AtKeys *keys, AtClient
                 }
                 failures = 0;
 
+                /* refusals are expected until approval: keep at_auth's error lines out unless debugging */
+                int level = log_get_max_level();
+                if (level < LOG_DEBUG)
+                        log_set_max_level(LOG_CRIT);
                 r = at_auth_pkam(at_client_conn(client), o->atsign, keys, at_client_command_timeout(client));
+                log_set_max_level(level);
                 if (r >= 0) {
                         log_info("Enrollment %s approved.", keys->enrollment_id);
                         *ret = TAKE_PTR(client);

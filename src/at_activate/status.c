@@ -46,8 +46,8 @@ int activate_status(const ActivateOptions *o) {
                 return STATUS_UNKNOWN_ATSIGN;
         }
         if (r < 0) {
-                log_error_errno(r, "%s: the root server %s cannot be reached: %m", o->atsign,
-                                o->root_host ?: AT_ROOT_DEFAULT_HOST);
+                log_error_errno(r, "%s: the root server %s:%u cannot be reached: %m", o->atsign,
+                                o->root_host ?: AT_ROOT_DEFAULT_HOST, o->root_port ?: AT_ROOT_DEFAULT_PORT);
                 return STATUS_ROOT_UNREACHABLE;
         }
 
