@@ -104,6 +104,7 @@ struct AtConn {
         char *host;
         uint16_t port;
         int error;
+        bool failure_described; /* last_error already says why the connection failed */
         char last_error[512];
 };
 
@@ -195,7 +196,7 @@ static void conn_fail(AtConn *c, int error) {
         if (c->error)
                 return;
         c->error = error < 0 ? error : -EIO;
-        if (c->last_error[0] == 0 || error != -ECANCELED)
+        if (!c->failure_described)
                 set_last_error(c, "connection to %s:%u failed: %s", c->host, c->port, strerror(-c->error));
         log_debug("Connection to %s:%u failed: %s", c->host, c->port, strerror(-c->error));
         release_io(c);
@@ -331,8 +332,10 @@ static int read_input(AtConn *c) {
                 if (n == 0)
                         n = -ECONNRESET; /* the server closed the connection */
                 if (n < 0) {
-                        if (n == -ECONNRESET)
+                        if (n == -ECONNRESET) {
                                 set_last_error(c, "%s:%u closed the connection", c->host, c->port);
+                                c->failure_described = true;
+                        }
                         conn_fail(c, (int) n);
                         break;
                 }
@@ -344,9 +347,11 @@ static int read_input(AtConn *c) {
                         if (k >= 0)
                                 k = at_line_buffer_next(&c->in, &line, &size);
                         if (k < 0) {
-                                if (k == -EMSGSIZE)
+                                if (k == -EMSGSIZE) {
                                         set_last_error(c, "%s:%u sent a line longer than %zu bytes", c->host,
                                                        c->port, c->in.max_line);
+                                        c->failure_described = true;
+                                }
                                 conn_fail(c, k);
                                 break;
                         }
@@ -428,6 +433,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         AtConn *c = userdata;
         set_last_error(c, "no response from %s:%u within %llu ms", c->host, c->port,
                        (unsigned long long) (c->command_timeout / 1000));
+        c->failure_described = true;
         conn_fail(c, -ETIMEDOUT);
         return 0;
 }
@@ -556,6 +562,7 @@ static int run_until(AtConn *c, AtResponse **slot, uint64_t deadline, bool fail_
                         if (!fail_on_timeout)
                                 return -ETIMEDOUT;
                         set_last_error(c, "no response from %s:%u in time", c->host, c->port);
+                        c->failure_described = true;
                         conn_fail(c, -ETIMEDOUT);
                         return -ETIMEDOUT;
                 }
