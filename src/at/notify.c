@@ -92,7 +92,7 @@ int at_notification_carried_key(const AtNotification *n, const AtKeys *keys, uin
                 return -ENOENT;
         /* shared_key_decryption.dart: refuse a copy made for another public key of ours */
         if (n->metadata.pub_key_cs && keys->encrypt_public) {
-                _cleanup_secure_ char *own = NULL;
+                _cleanup_free_ char *own = NULL;
                 _cleanup_free_ char *cs = NULL;
 
                 r = at_rsa_public_to_base64(keys->encrypt_public, &own);

@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "aes.h"
 #include "base64.h"
+#include "keys_file.h"
+#include "monitor.h"
+#include "notify.h"
+#include "rsa.h"
+#include "shared_key.h"
 #include "notification.h"
 #include "secure.h"
 #include "tests.h"
@@ -193,6 +198,78 @@ TEST(bad_ciphertext_is_an_error) {
         ASSERT_ERR(at_notification_decrypt_value(b, key, &v), -EBADMSG);
 }
 
+/* The shared key travels as base64 text RSA-encrypted for the recipient; pubKeyCS is the MD5 hex
+ * of the recipient's public key text (at_client_sdk encryption_util.dart md5CheckSum). */
+TEST(carried_shared_key_roundtrip_and_checksum) {
+        _cleanup_(at_keys_freep) AtKeys *bob = at_keys_new();
+        _cleanup_(at_notification_freep) AtNotification *n = NULL;
+        _cleanup_free_ char *copy = NULL, *cs = NULL, *json = NULL, *ct = NULL, *iv_b64 = NULL, *plain = NULL;
+        _cleanup_free_ char *pub_b64 = NULL;
+        uint8_t key[AT_AES_KEY_SIZE], got[AT_AES_KEY_SIZE], iv[AT_AES_IV_SIZE];
+        _cleanup_free_ char *md5 = NULL;
+
+        ASSERT_OK(at_shared_key_public_key_checksum("abc", &md5));
+        ASSERT_STREQ(md5, "900150983cd24fb0d6963f7d28e17f72"); /* RFC 1321 test suite */
+
+        ASSERT_TRUE(bob);
+        ASSERT_OK(at_rsa_generate(2048, &bob->encrypt_private));
+        ASSERT_OK(at_rsa_private_get_public(bob->encrypt_private, &bob->encrypt_public));
+        at_random_bytes(key, sizeof(key));
+        at_random_bytes(iv, sizeof(iv));
+        ASSERT_OK(at_shared_key_encrypt(bob->encrypt_public, key, &copy));
+        ASSERT_OK(at_shared_key_decrypt(bob, copy, got));
+        ASSERT_MEMEQ(key, got, sizeof(key));
+
+        ASSERT_OK(at_rsa_public_to_base64(bob->encrypt_public, &pub_b64));
+        ASSERT_OK(at_shared_key_public_key_checksum(pub_b64, &cs));
+        ASSERT_OK(at_aes_encrypt_b64(key, iv, "ping", 4, &ct));
+        ASSERT_OK(at_base64_encode(iv, sizeof(iv), &iv_b64));
+        ASSERT_TRUE(asprintf(&json, "{\"id\":\"7\",\"from\":\"@alice\",\"key\":\"@bob:ping.dev.sshnp@alice\","
+                                    "\"value\":\"%s\",\"isEncrypted\":true,\"metadata\":{\"ivNonce\":\"%s\","
+                                    "\"sharedKeyEnc\":\"%s\",\"pubKeyCS\":\"%s\"}}", ct, iv_b64, copy, cs) > 0);
+        ASSERT_OK(parse(json, &n));
+        memset(got, 0, sizeof(got));
+        ASSERT_OK(at_notification_carried_key(n, bob, got));
+        ASSERT_OK(at_notification_decrypt_value(n, got, &plain));
+        ASSERT_STREQ(plain, "ping");
+
+        /* made for another public key of ours: refused */
+        free(n->metadata.pub_key_cs);
+        n->metadata.pub_key_cs = strdup("00000000000000000000000000000000");
+        ASSERT_ERR(at_notification_carried_key(n, bob, got), -EKEYREJECTED);
+        /* garbage instead of a key copy */
+        ASSERT_ERR(at_shared_key_decrypt(bob, "bm90IGEga2V5", got), -EBADMSG);
+        ASSERT_ERR(at_shared_key_decrypt(bob, "null", got), -ENOENT);
+}
+
+TEST(shared_key_cache) {
+        _cleanup_(at_shared_keys_freep) AtSharedKeys *c = NULL;
+        uint8_t k1[AT_AES_KEY_SIZE] = { 1 }, k2[AT_AES_KEY_SIZE] = { 2 }, got[AT_AES_KEY_SIZE];
+
+        ASSERT_OK(at_shared_keys_new(&c));
+        ASSERT_ERR(at_shared_keys_get_cached(c, "@bob", true, got), -ENOENT);
+        ASSERT_OK(at_shared_keys_put(c, "bob", true, k1));
+        ASSERT_OK(at_shared_keys_put(c, "@Bob", false, k2));
+        ASSERT_OK(at_shared_keys_get_cached(c, "@BOB", true, got));
+        ASSERT_MEMEQ(got, k1, sizeof(got));
+        ASSERT_OK(at_shared_keys_get_cached(c, "bob", false, got));
+        ASSERT_MEMEQ(got, k2, sizeof(got));
+        at_shared_keys_forget(c, "@bob");
+        ASSERT_ERR(at_shared_keys_get_cached(c, "@bob", false, got), -ENOENT);
+        ASSERT_ERR(at_shared_keys_put(c, "bad atsign", true, k1), -EINVAL);
+}
+
+/* at_commons verb/monitor_verb_builder.dart */
+TEST(monitor_command) {
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL;
+
+        ASSERT_OK(at_monitor_format_command(NULL, 0, &a));
+        ASSERT_STREQ(a, "monitor");
+        ASSERT_OK(at_monitor_format_command("\\.sshnp@", 1732560000123LL, &b));
+        ASSERT_STREQ(b, "monitor:1732560000123 \\.sshnp@");
+        ASSERT_ERR(at_monitor_format_command("a\nnoop:0", 0, &c), -EINVAL);
+}
+
 int main(void) {
         ASSERT_OK(at_secure_init());
         RUN(parses_a_server_notification);
@@ -203,5 +280,8 @@ int main(void) {
         RUN(rejects_hostile_json);
         RUN(bounds_sizes);
         RUN(bad_ciphertext_is_an_error);
+        RUN(carried_shared_key_roundtrip_and_checksum);
+        RUN(shared_key_cache);
+        RUN(monitor_command);
         return 0;
 }
