@@ -11,6 +11,7 @@ int activate_onboard(const ActivateOptions *o);
 int activate_enroll(const ActivateOptions *o);
 int activate_status(const ActivateOptions *o);
 int activate_otp(const ActivateOptions *o);
+int activate_spp(const ActivateOptions *o);
 int activate_list(const ActivateOptions *o);
 int activate_fetch(const ActivateOptions *o);
 int activate_approve(const ActivateOptions *o);

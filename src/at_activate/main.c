@@ -30,6 +30,9 @@ int main(int argc, char *argv[]) {
         case ACTIVATE_OTP:
                 r = activate_otp(&o);
                 break;
+        case ACTIVATE_SPP:
+                r = activate_spp(&o);
+                break;
         case ACTIVATE_LIST:
                 r = activate_list(&o);
                 break;

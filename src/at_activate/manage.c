@@ -50,6 +50,28 @@ int activate_otp(const ActivateOptions *o) {
         return 0;
 }
 
+int activate_spp(const ActivateOptions *o) {
+        _cleanup_(manager_done) Manager m = {};
+        _cleanup_free_ char *command = NULL;
+        int r;
+
+        r = manager_open(o, &m);
+        if (r < 0)
+                return r;
+        /* auth_cli.dart setSpp(): otp:put:<spp>[:ttl:<ms>] */
+        if (o->has_expiry)
+                r = asprintf(&command, "otp:put:%s:ttl:%llu", o->passcode, (unsigned long long) (o->expiry_usec / 1000));
+        else
+                r = asprintf(&command, "otp:put:%s", o->passcode);
+        if (r < 0)
+                return log_oom();
+        r = activate_send(m.client, "set the semi-permanent passcode", command, NULL);
+        if (r < 0)
+                return r;
+        printf("Semi-permanent passcode set for %s.\n", o->atsign);
+        return 0;
+}
+
 static void print_header(void) {
         /* auth_cli.dart list(): the same columns */
         printf("%-38s%-10s%-20s%-38s%s\n", "Enrollment ID", "Status", "AppName", "DeviceName", "Namespaces");

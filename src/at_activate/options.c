@@ -13,6 +13,7 @@ static const char *const command_names[_ACTIVATE_COMMAND_MAX] = {
         [ACTIVATE_ONBOARD] = "onboard",
         [ACTIVATE_STATUS] = "status",
         [ACTIVATE_OTP] = "otp",
+        [ACTIVATE_SPP] = "spp",
         [ACTIVATE_ENROLL] = "enroll",
         [ACTIVATE_LIST] = "list",
         [ACTIVATE_FETCH] = "fetch",
@@ -60,6 +61,7 @@ void activate_help(void) {
                "                                      unreachable, 3 unknown atSign, 4 root unreachable,\n"
                "                                      5 the given keys file cannot log in\n"
                "  otp      -a ATSIGN [-e EXPIRY]      prints a one-time passcode for 'enroll'\n"
+               "  spp      -a ATSIGN -s PASSCODE [-e EXPIRY]  sets a semi-permanent passcode\n"
                "  enroll   -a ATSIGN -s PASSCODE -p APP -d DEVICE -n NS:rw,... -k NEW_KEYS_FILE\n"
                "                                      requests keys, waits for approval, writes them\n"
                "  list     -a ATSIGN [-s STATUS]      lists enrollments (pending, approved, ...)\n"
@@ -76,7 +78,8 @@ void activate_help(void) {
                "                             root (directory) server (default root.atsign.org:64)\n"
                "      --ca-file FILE         trust only this CA for TLS (self-hosted atServers)\n"
                "  -c, --cramkey SECRET       CRAM secret for 'onboard'\n"
-               "  -s, --passcode CODE        'enroll': passcode from 'otp'; 'list': status filter\n"
+               "  -s, --passcode CODE        'enroll': passcode from 'otp'; 'spp': the passcode to set\n"
+               "                             (6-16 letters and digits); 'list': status filter\n"
                "  -p, --app NAME             'enroll': application name\n"
                "  -d, --device NAME          'enroll': device name\n"
                "  -n, --namespaces LIST      'enroll': namespace access, e.g. sshnp:rw,sshrvd:rw\n"
@@ -105,6 +108,7 @@ static const struct option long_options[] = {
         { "cramkey", required_argument, NULL, 'c' },
         { "passcode", required_argument, NULL, 's' },
         { "enrollmentStatus", required_argument, NULL, 's' },
+        { "spp", required_argument, NULL, 's' },
         { "app", required_argument, NULL, 'p' },
         { "device", required_argument, NULL, 'd' },
         { "namespaces", required_argument, NULL, 'n' },
@@ -235,6 +239,16 @@ static int check_command(ActivateOptions *o) {
                     (r = require(o->namespaces, "-n NAMESPACES", c)) < 0 ||
                     (r = require(o->keys_file, "-k KEYS_FILE (a new file)", c)) < 0)
                         return r;
+                return 0;
+        case ACTIVATE_SPP:
+                r = require(o->passcode, "-s PASSCODE", c);
+                if (r < 0)
+                        return r;
+                /* auth_cli_arg_validation.dart sppRegex: [A-Za-z0-9]{6,16} */
+                if (strlen(o->passcode) < 6 || strlen(o->passcode) > 16 ||
+                    strspn(o->passcode, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") !=
+                            strlen(o->passcode))
+                        return log_error_errno(EINVAL, "Invalid passcode: 6 to 16 letters and digits.");
                 return 0;
         case ACTIVATE_LIST:
                 /* -s is the status filter here */

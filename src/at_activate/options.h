@@ -13,6 +13,7 @@ typedef enum ActivateCommand {
         ACTIVATE_ONBOARD,
         ACTIVATE_STATUS,
         ACTIVATE_OTP,
+        ACTIVATE_SPP,
         ACTIVATE_ENROLL,
         ACTIVATE_LIST,
         ACTIVATE_FETCH,
