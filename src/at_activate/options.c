@@ -84,7 +84,7 @@ void activate_help(void) {
                "  -d, --device NAME          'enroll': device name\n"
                "  -n, --namespaces LIST      'enroll': namespace access, e.g. sshnp:rw,sshrvd:rw\n"
                "  -i, --enrollmentId ID      enrollment to fetch/approve/deny/revoke\n"
-               "  -e, --expiry DURATION      'otp': passcode lifetime; 'enroll': APKAM key lifetime\n"
+               "  -e, --expiry DURATION      'otp', 'spp': passcode lifetime; 'enroll': APKAM key lifetime\n"
                "      --force                'revoke': allow revoking the enrollment in use\n"
                "      --poll-interval DURATION 'enroll': how often to try to log in (default 10s)\n"
                "  -v, --verbose, --debug     more logging\n"
@@ -296,15 +296,23 @@ int activate_parse_argv(int argc, char *argv[], ActivateOptions *o) {
         }
 
         /* getopt sees argv[first] as the program name */
-        optind = 1;
-        opterr = 1;
-        while ((c = getopt_long(argc - first, argv + first, "a:k:r:c:s:p:d:n:i:e:vh", long_options, NULL)) >= 0) {
+        optind = 0; /* glibc: full re-initialisation */
+        opterr = 0;
+        while ((c = getopt_long(argc - first, argv + first, ":a:k:r:c:s:p:d:n:i:e:vh", long_options, NULL)) >= 0) {
                 if (c == 'h') {
                         activate_help();
                         return 1;
                 }
-                if (c == '?')
-                        return -EINVAL; /* getopt printed the reason */
+                if (c == '?' || c == ':') {
+                        const char *arg = argv[first + optind - 1];
+                        if (optopt > 0 && optopt < 0x80 && !strneq(arg, "--", 2))
+                                log_error("%s option '-%c'; try 'at_activate --help'.",
+                                          c == ':' ? "Missing value for" : "Unknown", optopt);
+                        else
+                                log_error("%s option '%s'; try 'at_activate --help'.",
+                                          c == ':' ? "Missing value for" : "Unknown", arg);
+                        return -EINVAL;
+                }
                 r = parse_one(c, optarg, o);
                 if (r < 0)
                         return r;
