@@ -479,7 +479,7 @@ void at_conn_detach_event(AtConn *c) {
 }
 
 static int queue_command(AtConn *c, const char *command, AtConnResponseHandler handler, void *userdata,
-                         AtResponse **sync_slot) {
+                         AtResponse **sync_slot, bool expect_answer) {
         size_t n;
 
         if (c->error || !c->tls)
@@ -490,10 +490,14 @@ static int queue_command(AtConn *c, const char *command, AtConnResponseHandler h
         if (strpbrk(command, "\r\n"))
                 return -EINVAL;
 
-        Pending *p = calloc(1, sizeof(*p));
-        if (!p)
-                return -ENOMEM;
-        *p = (Pending) { .handler = handler, .userdata = userdata, .sync_slot = sync_slot, .queued_usec = now_usec() };
+        Pending *p = NULL;
+        if (expect_answer) {
+                p = calloc(1, sizeof(*p));
+                if (!p)
+                        return -ENOMEM;
+                *p = (Pending) { .handler = handler, .userdata = userdata, .sync_slot = sync_slot,
+                                 .queued_usec = now_usec() };
+        }
 
         if (c->out_start > 0 && c->out_start + c->out_size + n + 1 > c->out_allocated && c->out_size == 0)
                 c->out_start = 0;
@@ -512,11 +516,13 @@ static int queue_command(AtConn *c, const char *command, AtConnResponseHandler h
         c->out[c->out_start + c->out_size + n] = '\n';
         c->out_size += n + 1;
 
-        if (c->tail)
-                c->tail->next = p;
-        else
-                c->head = p;
-        c->tail = p;
+        if (p) {
+                if (c->tail)
+                        c->tail->next = p;
+                else
+                        c->head = p;
+                c->tail = p;
+        }
 
         char verb[24];
         size_t vl = strcspn(command, ": ");
@@ -525,8 +531,17 @@ static int queue_command(AtConn *c, const char *command, AtConnResponseHandler h
         return 0;
 }
 
+int at_conn_send(AtConn *c, const char *command) {
+        int r = queue_command(c, command, NULL, NULL, NULL, false);
+        if (r < 0)
+                return r;
+        if (c->io)
+                update_io_events(c);
+        return 0;
+}
+
 int at_conn_command_async(AtConn *c, const char *command, AtConnResponseHandler handler, void *userdata) {
-        int r = queue_command(c, command, handler, userdata, NULL);
+        int r = queue_command(c, command, handler, userdata, NULL, true);
         if (r < 0)
                 return r;
         if (c->io) {
@@ -592,7 +607,7 @@ int at_conn_command(AtConn *c, const char *command, uint64_t timeout_usec, AtRes
         if (!command)
                 return at_conn_receive(c, timeout_usec, ret);
 
-        r = queue_command(c, command, NULL, NULL, &slot);
+        r = queue_command(c, command, NULL, NULL, &slot, true);
         if (r < 0)
                 return r;
         at_conn_ref(c);

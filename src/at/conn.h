@@ -54,6 +54,11 @@ void at_conn_detach_event(AtConn *conn);
  * socket allows. -ENOTCONN after a failure. */
 int at_conn_command_async(AtConn *conn, const char *command, AtConnResponseHandler handler, void *userdata);
 
+/* Queues a command that the server does not answer ("monitor ..."): no response is expected,
+ * so later answers stay matched to their commands. Works attached or not (then it is written by
+ * the next blocking call). */
+int at_conn_send(AtConn *conn, const char *command);
+
 /* Blocking: writes command (NULL: write nothing) and waits up to timeout_usec for the next
  * non-notification response (notification lines that arrive meanwhile go to the notification
  * handler, or are dropped). -ETIMEDOUT (the connection is then failed: the answer would be

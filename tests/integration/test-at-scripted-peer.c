@@ -222,6 +222,11 @@ static void peer_command(Peer *p, const char *cmd) {
                 peer_write(p, "notification: {\"id\":\"x-1\",\"from\":\"@bob\",\"to\":\"@alice\",\"key\":\"@alice:ping.dev.sshnp@bob\"}\n@alice@");
                 return peer_answer(p, "data:n-1");
         }
+        if (strneq(cmd, "monitor", 7)) {
+                /* no answer to monitor itself, only notification lines */
+                peer_write(p, "notification: {\"id\":\"x-1\",\"key\":\"@alice:m.ns@bob\"}\n");
+                return;
+        }
         if (streq(cmd, "notify:status:n-1"))
                 return peer_answer(p, "data:delivered");
         if (streq(cmd, "plookup:publickey@bob"))
@@ -550,6 +555,34 @@ TEST(async_pipeline_in_order_with_notifications) {
         ASSERT_ERR(at_conn_command_async(c, "noop:0", NULL, NULL), -ECONNRESET);
 }
 
+TEST(monitor_sends_without_answer) {
+        /* blocking: send, then receive the notification line itself */
+        _cleanup_(at_conn_unrefp) AtConn *c = logged_in();
+        _cleanup_(at_response_freep) AtResponse *r = NULL;
+        ASSERT_OK(at_conn_send(c, "monitor:selfNotifications .*"));
+        ASSERT_OK(at_conn_receive(c, 5000000, &r));
+        ASSERT_TRUE(r->kind == AT_RESPONSE_NOTIFICATION);
+        ASSERT_TRUE(strstr(r->text, "\"x-1\""));
+        /* nothing more comes: a receive timeout leaves the connection usable */
+        AtResponse *none = NULL;
+        ASSERT_ERR(at_conn_receive(c, 200000, &none), -ETIMEDOUT);
+        ASSERT_TRUE(at_conn_is_open(c));
+        ASSERT_OK(at_verb_noop(c, 5000000));
+
+        /* asynchronous: the noop's answer is matched to the noop, not to monitor */
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        _cleanup_(at_conn_unrefp) AtConn *a = logged_in();
+        AsyncState st = { .expected = 1 };
+        ASSERT_OK(sd_event_new(&e));
+        st.event = e;
+        at_conn_set_notification_handler(a, on_notification, &st);
+        ASSERT_OK(at_conn_attach_event(a, e, 0));
+        ASSERT_OK(at_conn_send(a, "monitor .*"));
+        ASSERT_OK(at_verb_command_async(a, "noop:0", on_data, &st));
+        ASSERT_OK(run_loop(e, 5000000));
+        ASSERT_STREQ(st.log, "[notification][ok]");
+}
+
 TEST(async_command_timeout_fails_pending) {
         _cleanup_(sd_event_unrefp) sd_event *e = NULL;
         _cleanup_(at_conn_unrefp) AtConn *c = logged_in();
@@ -619,6 +652,7 @@ int main(void) {
         RUN(overlong_line_closes_connection);
         RUN(truncated_close_and_silence_fail_in_time);
         RUN(async_pipeline_in_order_with_notifications);
+        RUN(monitor_sends_without_answer);
         RUN(async_command_timeout_fails_pending);
 
         cleanup();
