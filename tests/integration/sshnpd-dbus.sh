@@ -47,7 +47,8 @@ for _ in $(seq 100); do [ -S "$T/bus.sock" ] && break; sleep 0.05; done
 A="unix:path=$T/bus.sock"
 export DBUS_SYSTEM_BUS_ADDRESS=$A
 
-# no atServer is reachable: the daemon keeps running and serves the bus regardless
+# no atServer is reachable: the daemon keeps running (retrying) and serves the bus regardless
+/usr/bin/python3 "$SOURCE_DIR/tests/integration/make-test-keys.py" @device "$T/home/.atsign/keys/@device_key.atKeys"
 HOME="$T/home" NOPORTS_LOG_LEVEL=7 "$BUILD_DIR/src/sshnpd/sshnpd" -a @device -m @manager -d dbus-test \
         --root-server 127.0.0.1:1 >"$T/sshnpd.log" 2>&1 &
 pids+=($!)

@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* sshnpd's atProtocol side: connect (and keep reconnecting), monitor "<dev>.sshnp" notifications,
+ * admit only managers, dispatch. Upstream: noports_core sshnpd/sshnpd_impl.dart (run, _handle*). */
+#include <ctype.h>
+#include <systemd/sd-daemon.h>
+
+#include "cli.h"
+#include "log.h"
+#include "notify.h"
+#include "protocol.h"
+#include "verbs.h"
+
+#define BACKOFF_MIN_USEC (1ULL * 1000000ULL)
+#define BACKOFF_MAX_USEC (60ULL * 1000000ULL)
+/* upstream sshnpd_impl.dart: device_info is refreshed every hour */
+#define DEVICE_INFO_REFRESH_USEC (3600ULL * 1000000ULL)
+
+static int try_connect(SshnpdProtocol *p);
+
+static AtMonitor *monitor_drop(AtMonitor *m) {
+        at_monitor_free(m);
+        return NULL;
+}
+
+static void protocol_status(SshnpdProtocol *p, const char *what) {
+        Sshnpd *d = p->daemon;
+        (void) sd_notifyf(false, "STATUS=%s; %u session%s active", what, d->n_sessions, d->n_sessions == 1 ? "" : "s");
+}
+
+static bool is_manager(SshnpdProtocol *p, const char *atsign) {
+        for (char **m = p->daemon->args->managers; m && *m; m++)
+                if (streq(*m, atsign))
+                        return true;
+        return false;
+}
+
+static void lower(char *s) {
+        for (; *s; s++)
+                *s = (char) tolower((unsigned char) *s);
+}
+
+static void on_notification(AtMonitor *m, const AtNotification *n, const char *value, int error, void *userdata) {
+        SshnpdProtocol *p = userdata;
+        Sshnpd *d = p->daemon;
+        _cleanup_free_ char *key = NULL, *from = NULL, *suffix = NULL, *decrypted = NULL;
+        size_t klen, slen, plen = strlen(d->args->atsign) + 1;
+        char *kind;
+
+        if (!n->from || !n->key || at_notification_is_delete(n))
+                return;
+        if (cli_atsign_normalize(n->from, &from) < 0 || !(key = strdup(n->key)))
+                return;
+        lower(key); /* upstream lower-cases received keys */
+        if (asprintf(&suffix, "%s%s", p->key_suffix, from) < 0)
+                return;
+        klen = strlen(key);
+        slen = strlen(suffix);
+        /* "@<me>:<kind>.<dev>.sshnp@<from>" */
+        if (klen <= plen + slen || key[0] != '@' || strncmp(key, d->args->atsign, plen - 1) != 0 ||
+            key[plen - 1] != ':' || !streq(key + klen - slen, suffix)) {
+                log_debug("Ignoring notification %s from %s", n->key, from);
+                return;
+        }
+        key[klen - slen] = 0;
+        kind = key + plen;
+
+        /* the sender is checked before anything else is done for it (upstream 0.2.0 C did not) */
+        if (!is_manager(p, from)) {
+                log_fields(LOG_NOTICE, 0, FIELDS(d->atsign_field, d->device_field),
+                           "Ignoring %s from %s: not in --managers list", kind, from);
+                return;
+        }
+        if (!value) {
+                /* the monitor could not decrypt it (no key carried, lookup failed): once more, blocking */
+                int r = at_notify_decrypt(p->cmd, p->shared_keys, n, &decrypted);
+                if (r < 0) {
+                        log_warning_errno(r, "Cannot decrypt %s from %s: %m", kind, from);
+                        return;
+                }
+                value = decrypted;
+        }
+
+        if (streq(kind, "ping"))
+                (void) device_info_answer_ping(p, from);
+        else if (streq(kind, "sshpublickey")) {
+                if (!d->args->sshpublickey)
+                        log_notice("Ignoring an ssh public key from %s: sshnpd runs without -s", from);
+                else {
+                        const char *home = getenv("HOME");
+                        int r = authorized_keys_add(home ?: "/", d->args->sshpublickey_permissions, value);
+                        if (r < 0)
+                                log_warning_errno(r, "Not adding the ssh public key from %s: %m", from);
+                        else
+                                log_info("Added an ssh public key from %s to authorized_keys", from);
+                }
+        } else if (streq(kind, "ssh_request") || streq(kind, "npt_request"))
+                requests_handle(p, n, from, kind, value);
+        else
+                log_debug("Ignoring unknown request '%s' from %s", kind, from);
+}
+
+static void on_monitor_state(AtMonitor *m, int error, void *userdata) {
+        SshnpdProtocol *p = userdata;
+
+        if (error < 0) {
+                log_warning_errno(error, "atServer monitor connection lost, reconnecting: %m");
+                protocol_status(p, "Reconnecting to the atServer");
+        } else {
+                log_info("Monitor connection to the atServer up again");
+                protocol_status(p, "Serving");
+                (void) device_info_publish(p);
+        }
+}
+
+int protocol_notify(SshnpdProtocol *p, const char *recipient, const char *key, const char *value, int64_t ttl_ms) {
+        AtNotifyMessage msg = {
+                .recipient = recipient, .key = key, .value = value, .ttl_ms = ttl_ms,
+                .ttln_ms = 60000, /* upstream: every NoPorts notification expires after a minute */
+                .operation = AT_NOTIFY_UPDATE,
+        };
+        int r;
+
+        r = at_notify_send(p->cmd, p->shared_keys, &msg, NULL);
+        if (r < 0 && r != -EINVAL && r != -ENOENT) {
+                /* the connection may have gone: once more on a fresh one */
+                if (at_client_reconnect(p->cmd) >= 0)
+                        r = at_notify_send(p->cmd, p->shared_keys, &msg, NULL);
+        }
+        return r;
+}
+
+int protocol_public_key(SshnpdProtocol *p, const char *atsign, const AtRsaPublic **ret) {
+        _cleanup_free_ char *key = NULL, *value = NULL;
+        AtRsaPublic *pk = NULL;
+        PublicKeyCacheEntry *e;
+        int r;
+
+        for (e = p->public_keys; e; e = e->next)
+                if (streq(e->atsign, atsign)) {
+                        *ret = e->key;
+                        return 0;
+                }
+        if (asprintf(&key, "publickey%s", atsign) < 0)
+                return -ENOMEM;
+        r = at_verb_plookup(at_client_conn(p->cmd), key, true, at_client_command_timeout(p->cmd), &value);
+        if (r < 0 && r != -ENOENT && at_client_reconnect(p->cmd) >= 0)
+                r = at_verb_plookup(at_client_conn(p->cmd), key, true, at_client_command_timeout(p->cmd), &value);
+        if (r < 0)
+                return r;
+        r = at_rsa_public_from_base64(value, &pk);
+        if (r < 0)
+                return r;
+        e = calloc(1, sizeof(*e));
+        if (!e || !(e->atsign = strdup(atsign))) {
+                free(e);
+                at_rsa_public_free(pk);
+                return -ENOMEM;
+        }
+        e->key = pk;
+        e->next = p->public_keys;
+        p->public_keys = e;
+        *ret = pk;
+        return 0;
+}
+
+static void forget_public_keys(SshnpdProtocol *p) {
+        while (p->public_keys) {
+                PublicKeyCacheEntry *e = p->public_keys;
+                p->public_keys = e->next;
+                free(e->atsign);
+                at_rsa_public_free(e->key);
+                free(e);
+        }
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        SshnpdProtocol *p = userdata;
+
+        if (!p->connected)
+                return try_connect(p), 0;
+        (void) device_info_publish(p);
+        (void) sd_event_source_set_time_relative(s, DEVICE_INFO_REFRESH_USEC);
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+static int arm_timer(SshnpdProtocol *p, uint64_t usec) {
+        if (!p->retry)
+                return sd_event_add_time_relative(p->daemon->event, &p->retry, CLOCK_MONOTONIC, usec, 0, on_timer, p);
+        (void) sd_event_source_set_time_relative(p->retry, usec);
+        return sd_event_source_set_enabled(p->retry, SD_EVENT_ONESHOT);
+}
+
+static int try_connect(SshnpdProtocol *p) {
+        Sshnpd *d = p->daemon;
+        AtMonitorOptions mo = { .regex = p->regex };
+        int r;
+
+        p->monitor = monitor_drop(p->monitor);
+        r = at_client_reconnect(p->cmd);
+        if (r >= 0)
+                r = at_client_reconnect(p->mon);
+        if (r >= 0)
+                r = at_conn_attach_event(at_client_conn(p->mon), d->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0)
+                r = at_monitor_new(d->event, p->mon, p->shared_keys, &mo, on_notification, p, &p->monitor);
+        if (r >= 0) {
+                at_monitor_set_state_handler(p->monitor, on_monitor_state, p);
+                r = at_monitor_start(p->monitor);
+        }
+        if (r < 0) {
+                p->monitor = monitor_drop(p->monitor);
+                p->backoff_usec = p->backoff_usec ? MIN(p->backoff_usec * 2, BACKOFF_MAX_USEC) : BACKOFF_MIN_USEC;
+                log_warning_errno(r, "Cannot reach the atServer of %s, retrying in %llu s: %m", d->args->atsign,
+                                  (unsigned long long) (p->backoff_usec / 1000000ULL));
+                (void) sd_notifyf(false, "READY=1\nSTATUS=Cannot reach the atServer, retrying in %llu s",
+                                  (unsigned long long) (p->backoff_usec / 1000000ULL));
+                return arm_timer(p, p->backoff_usec);
+        }
+        p->connected = true;
+        p->backoff_usec = 0;
+        /* the e2e harness of upstream waits for this line */
+        log_fields(LOG_INFO, 0, FIELDS(d->atsign_field, d->device_field),
+                   "Monitor for %s device %s: monitor started (regex %s)", d->args->atsign, d->args->device,
+                   p->regex);
+        (void) device_info_publish(p);
+        d->ready = true;
+        sshnpd_notify_status(d);
+        return arm_timer(p, DEVICE_INFO_REFRESH_USEC);
+}
+
+static int parse_root(const char *root, char **ret_host, uint16_t *ret_port) {
+        const char *colon = strrchr(root, ':');
+
+        *ret_port = 64; /* upstream: root.atsign.org:64 */
+        if (colon && cli_parse_port(colon + 1, false, ret_port) >= 0)
+                *ret_host = strndup(root, (size_t) (colon - root));
+        else
+                *ret_host = strdup(root);
+        return *ret_host ? 0 : -ENOMEM;
+}
+
+int sshnpd_protocol_start(Sshnpd *d) {
+        SshnpdArgs *a = d->args;
+        _cleanup_free_ char *root_host = NULL, *permit = NULL;
+        SshnpdProtocol *p;
+        AtClientOptions o = {};
+        int r;
+
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return log_oom();
+        p->daemon = d;
+        d->protocol = p;
+
+        r = at_keys_load(a->key_file, &p->keys);
+        if (r < 0)
+                return log_error_errno(r, "Cannot load the keys of %s from %s: %m", a->atsign, a->key_file);
+        if (p->keys->atsign && !streq(p->keys->atsign, a->atsign))
+                return log_error_errno(-EINVAL, "%s holds the keys of %s, not %s", a->key_file, p->keys->atsign,
+                                       a->atsign);
+        permit = cli_strv_join(a->permit_open, ",");
+        if (!permit)
+                return log_oom();
+        r = permit_open_parse(permit, &p->permit_open);
+        if (r < 0)
+                return log_error_errno(r, "Invalid --permit-open %s: %m", permit);
+
+        if (asprintf(&p->key_suffix, ".%s.sshnp@", a->device) < 0 ||
+            asprintf(&p->regex, "\\.%s\\.sshnp@", a->device) < 0)
+                return log_oom();
+        r = parse_root(a->root_server, &root_host, &o.root_port);
+        if (r < 0)
+                return log_oom();
+        o.atsign = a->atsign;
+        o.keys = p->keys;
+        o.root_host = root_host;
+        o.ca_file = a->ca_file;
+        if ((r = at_client_new(&o, &p->cmd)) < 0 || (r = at_client_new(&o, &p->mon)) < 0 ||
+            (r = at_shared_keys_new(&p->shared_keys)) < 0)
+                return log_error_errno(r, "Cannot set up the atProtocol client: %m");
+
+        return try_connect(p) < 0 ? log_error_errno(-EIO, "Cannot schedule the atServer connection") : 0;
+}
+
+int sshnpd_protocol_reload(Sshnpd *d) {
+        SshnpdProtocol *p = d->protocol;
+
+        if (!p)
+                return 0;
+        forget_public_keys(p);
+        p->connected = false;
+        return try_connect(p);
+}
+
+void sshnpd_protocol_stop(Sshnpd *d) {
+        SshnpdProtocol *p = d->protocol;
+
+        if (!p)
+                return;
+        requests_free_pending(p);
+        at_monitor_free(p->monitor);
+        sd_event_source_disable_unref(p->retry);
+        at_client_free(p->cmd);
+        at_client_free(p->mon);
+        at_shared_keys_free(p->shared_keys);
+        at_keys_free(p->keys);
+        permit_open_free(p->permit_open);
+        forget_public_keys(p);
+        free(p->regex);
+        free(p->key_suffix);
+        free(p);
+        d->protocol = NULL;
+}
