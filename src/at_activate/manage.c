@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Commands of an enrolled device with __manage rights: otp, list, fetch, approve, deny, revoke
  * (at_onboarding_cli/lib/src/cli/auth_cli.dart; at_auth at_enrollment_impl.dart approve()). */
+#include <regex.h>
+
 #include "activate.h"
 #include "apkam.h"
 #include "enrollment.h"
@@ -72,6 +74,33 @@ int activate_spp(const ActivateOptions *o) {
         return 0;
 }
 
+static bool regex_matches(const char *pattern, const char *text) {
+        regex_t re;
+        bool match;
+
+        if (!pattern)
+                return true;
+        if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+                return false; /* checked when parsing the options */
+        match = regexec(&re, text, 0, NULL, 0) == 0;
+        regfree(&re);
+        return match;
+}
+
+/* keeps the enrollments whose app and device names match --arx/--drx (Dart RegExp.hasMatch:
+ * a match anywhere in the name) */
+static void filter_infos(const ActivateOptions *o, EnrollmentInfo *infos, size_t *n) {
+        size_t j = 0;
+
+        for (size_t i = 0; i < *n; i++) {
+                if (regex_matches(o->app_regex, infos[i].app_name) && regex_matches(o->device_regex, infos[i].device_name))
+                        infos[j++] = infos[i];
+                else
+                        enrollment_info_done(&infos[i]);
+        }
+        *n = j;
+}
+
 static void print_header(void) {
         /* auth_cli.dart list(): the same columns */
         printf("%-38s%-10s%-20s%-38s%s\n", "Enrollment ID", "Status", "AppName", "DeviceName", "Namespaces");
@@ -101,6 +130,7 @@ int activate_list(const ActivateOptions *o) {
         if (r < 0)
                 return log_error_errno(r, "The atServer of %s answered enroll:list with something unexpected.",
                                        o->atsign);
+        filter_infos(o, infos, &n);
         print_header();
         for (size_t i = 0; i < n; i++)
                 print_info(&infos[i]);
@@ -121,6 +151,44 @@ static int fetch_info(Manager *m, const char *id, EnrollmentInfo *ret) {
         r = enrollment_info_parse(answer, id, ret);
         if (r < 0)
                 return log_error_errno(r, "The atServer answered enroll:fetch for %s with something unexpected.", id);
+        return 0;
+}
+
+/* The enrollments a decision applies to: the one of -i, or those in state status whose names
+ * match --arx/--drx (auth_cli.dart _fetchOrListAndFilter). */
+static int select_enrollments(Manager *m, const ActivateOptions *o, const char *status, EnrollmentInfo **ret,
+                              size_t *ret_n) {
+        _cleanup_free_ char *command = NULL, *answer = NULL;
+        EnrollmentInfo *infos;
+        size_t n;
+        int r;
+
+        if (o->enrollment_id) {
+                infos = calloc(1, sizeof(EnrollmentInfo));
+                if (!infos)
+                        return log_oom();
+                r = fetch_info(m, o->enrollment_id, &infos[0]);
+                if (r < 0) {
+                        free(infos);
+                        return r;
+                }
+                *ret = infos;
+                *ret_n = 1;
+                return 0;
+        }
+        r = enroll_list_command(status, &command);
+        if (r < 0)
+                return log_oom();
+        r = activate_send(m->client, "list enrollments", command, &answer);
+        if (r < 0)
+                return r;
+        r = enrollment_list_parse(answer, &infos, &n);
+        if (r < 0)
+                return log_error_errno(r, "The atServer of %s answered enroll:list with something unexpected.",
+                                       o->atsign);
+        filter_infos(o, infos, &n);
+        *ret = infos;
+        *ret_n = n;
         return 0;
 }
 
@@ -186,55 +254,76 @@ static int report_decision(const char *answer, const char *id, const char *expec
         return 0;
 }
 
-int activate_approve(const ActivateOptions *o) {
-        _cleanup_(manager_done) Manager m = {};
-        _cleanup_(enrollment_info_done) EnrollmentInfo info = {};
+static int approve_one(Manager *m, const EnrollmentInfo *info) {
         _cleanup_free_ char *command = NULL, *answer = NULL;
         int r;
 
-        r = manager_open(o, &m);
-        if (r < 0)
-                return r;
-        r = fetch_info(&m, o->enrollment_id, &info);
-        if (r < 0)
-                return r;
-        if (!streq(info.status, "pending"))
+        if (!streq(info->status, "pending"))
                 return log_error_errno(EINVAL, "Enrollment %s is %s; only pending enrollments can be approved.",
-                                       info.id, info.status);
-        log_info("Approving enrollment %s: app \"%s\", device \"%s\", namespaces %s.", info.id, info.app_name,
-                 info.device_name, info.namespaces);
-        r = approve_command(m.keys, &info, &command);
+                                       info->id, info->status);
+        log_info("Approving enrollment %s: app \"%s\", device \"%s\", namespaces %s.", info->id, info->app_name,
+                 info->device_name, info->namespaces);
+        r = approve_command(m->keys, info, &command);
         if (r < 0)
                 return r;
-        r = activate_send(m.client, "approve the enrollment", command, &answer);
+        r = activate_send(m->client, "approve the enrollment", command, &answer);
         if (r < 0)
                 return r;
-        return report_decision(answer, info.id, "approved");
+        return report_decision(answer, info->id, "approved");
 }
 
-static int decide(const ActivateOptions *o, const char *operation, const char *expected) {
-        _cleanup_(manager_done) Manager m = {};
+static int decide_one(Manager *m, const ActivateOptions *o, const EnrollmentInfo *info, const char *operation,
+                      const char *expected) {
         _cleanup_free_ char *command = NULL, *answer = NULL, *what = NULL;
         int r;
 
+        r = enroll_simple_command(operation, info->id, o->force && streq(operation, "revoke"), &command);
+        if (r < 0)
+                return log_error_errno(r, "Invalid enrollment id '%s'.", info->id);
+        if (asprintf(&what, "%s enrollment %s", operation, info->id) < 0)
+                return log_oom();
+        r = activate_send(m->client, what, command, &answer);
+        if (r < 0)
+                return r;
+        return report_decision(answer, info->id, expected);
+}
+
+/* operation "approve", "deny" or "revoke" on each selected enrollment; the first error is
+ * returned after trying them all */
+static int decide(const ActivateOptions *o, const char *operation, const char *from_status, const char *expected) {
+        _cleanup_(manager_done) Manager m = {};
+        EnrollmentInfo *infos = NULL;
+        size_t n = 0;
+        int r, ret = 0;
+
         r = manager_open(o, &m);
         if (r < 0)
                 return r;
-        r = enroll_simple_command(operation, o->enrollment_id, o->force && streq(operation, "revoke"), &command);
-        if (r < 0)
-                return log_error_errno(r, "Invalid enrollment id '%s'.", o->enrollment_id);
-        if (asprintf(&what, "%s enrollment %s", operation, o->enrollment_id) < 0)
-                return log_oom();
-        r = activate_send(m.client, what, command, &answer);
+        r = select_enrollments(&m, o, from_status, &infos, &n);
         if (r < 0)
                 return r;
-        return report_decision(answer, o->enrollment_id, expected);
+        if (n == 0)
+                log_notice("No %s enrollment of %s matches.", from_status, o->atsign); /* upstream: not an error */
+        for (size_t i = 0; i < n; i++) {
+                if (streq(operation, "approve"))
+                        r = approve_one(&m, &infos[i]);
+                else
+                        r = decide_one(&m, o, &infos[i], operation, expected);
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        enrollment_info_array_free(infos, n);
+        return ret;
+}
+
+int activate_approve(const ActivateOptions *o) {
+        return decide(o, "approve", "pending", "approved");
 }
 
 int activate_deny(const ActivateOptions *o) {
-        return decide(o, "deny", "denied");
+        return decide(o, "deny", "pending", "denied");
 }
 
 int activate_revoke(const ActivateOptions *o) {
-        return decide(o, "revoke", "revoked");
+        return decide(o, "revoke", "approved", "revoked");
 }

@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include <getopt.h>
+#include <regex.h>
 #include <stdio.h>
 
 #include "cli.h"
@@ -48,6 +49,8 @@ void activate_options_done(ActivateOptions *o) {
         free(o->namespaces);
         free(o->enrollment_id);
         free(o->status_filter);
+        free(o->app_regex);
+        free(o->device_regex);
         *o = (ActivateOptions) {};
 }
 
@@ -69,6 +72,7 @@ void activate_help(void) {
                "  approve  -a ATSIGN -i ID            approves a pending enrollment\n"
                "  deny     -a ATSIGN -i ID            denies a pending enrollment\n"
                "  revoke   -a ATSIGN -i ID [--force]  revokes an approved enrollment\n"
+               "           (list/approve/deny/revoke: --arx/--drx select by app/device name instead)\n"
                "If the first argument is an option, 'onboard' is assumed.\n"
                "\n"
                "Options:\n"
@@ -84,6 +88,8 @@ void activate_help(void) {
                "  -d, --device NAME          'enroll': device name\n"
                "  -n, --namespaces LIST      'enroll': namespace access, e.g. sshnp:rw,sshrvd:rw\n"
                "  -i, --enrollmentId ID      enrollment to fetch/approve/deny/revoke\n"
+               "  -A, --arx REGEX            only enrollments whose app name matches\n"
+               "  -D, --drx REGEX            only enrollments whose device name matches\n"
                "  -e, --expiry DURATION      'otp', 'spp': passcode lifetime; 'enroll': APKAM key lifetime\n"
                "      --force                'revoke': allow revoking the enrollment in use\n"
                "      --poll-interval DURATION 'enroll': how often to try to log in (default 10s)\n"
@@ -113,6 +119,8 @@ static const struct option long_options[] = {
         { "device", required_argument, NULL, 'd' },
         { "namespaces", required_argument, NULL, 'n' },
         { "enrollmentId", required_argument, NULL, 'i' },
+        { "arx", required_argument, NULL, 'A' },
+        { "drx", required_argument, NULL, 'D' },
         { "expiry", required_argument, NULL, 'e' },
         { "force", no_argument, NULL, ARG_FORCE },
         { "poll-interval", required_argument, NULL, ARG_POLL_INTERVAL },
@@ -189,6 +197,15 @@ static int parse_one(int c, const char *arg, ActivateOptions *o) {
                 return set_string(&o->namespaces, arg);
         case 'i':
                 return set_string(&o->enrollment_id, arg);
+        case 'A':
+        case 'D': {
+                regex_t re;
+                r = regcomp(&re, arg, REG_EXTENDED | REG_NOSUB);
+                if (r != 0)
+                        return log_error_errno(EINVAL, "Invalid regular expression '%s'.", arg);
+                regfree(&re);
+                return set_string(c == 'A' ? &o->app_regex : &o->device_regex, arg);
+        }
         case 'e':
                 r = cli_parse_duration(arg, &usec);
                 if (r < 0)
@@ -260,10 +277,14 @@ static int check_command(ActivateOptions *o) {
                                                "approved, denied, revoked, expired.", o->status_filter);
                 return 0;
         case ACTIVATE_FETCH:
+                return require(o->enrollment_id, "-i ENROLLMENT_ID", c);
         case ACTIVATE_APPROVE:
         case ACTIVATE_DENY:
         case ACTIVATE_REVOKE:
-                return require(o->enrollment_id, "-i ENROLLMENT_ID", c);
+                /* auth_cli.dart _fetchOrListAndFilter: an id, or app/device regexes */
+                if (o->app_regex || o->device_regex)
+                        return 0;
+                return require(o->enrollment_id, "-i ENROLLMENT_ID (or --arx/--drx)", c);
         default:
                 return 0;
         }
@@ -298,7 +319,7 @@ int activate_parse_argv(int argc, char *argv[], ActivateOptions *o) {
         /* getopt sees argv[first] as the program name */
         optind = 0; /* glibc: full re-initialisation */
         opterr = 0;
-        while ((c = getopt_long(argc - first, argv + first, ":a:k:r:c:s:p:d:n:i:e:vh", long_options, NULL)) >= 0) {
+        while ((c = getopt_long(argc - first, argv + first, ":a:k:r:c:s:p:d:n:i:A:D:e:vh", long_options, NULL)) >= 0) {
                 if (c == 'h') {
                         activate_help();
                         return 1;

@@ -42,6 +42,8 @@ typedef struct ActivateOptions {
         char *namespaces;        /* -n "ns:rw,ns2:r" */
         char *enrollment_id;     /* -i */
         char *status_filter;     /* list -s */
+        char *app_regex;         /* -A --arx: app names to act on (POSIX extended, searched) */
+        char *device_regex;      /* -D --drx: device names to act on */
         uint64_t expiry_usec;    /* -e (otp passcode lifetime, enroll APKAM key lifetime) */
         bool has_expiry;
         bool force;              /* revoke --force: one's own enrollment */

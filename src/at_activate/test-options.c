@@ -76,6 +76,12 @@ TEST(decisions_need_an_id) {
         _cleanup_(activate_options_done) ActivateOptions o = {};
 
         ASSERT_ERR(parse(&o, ARGV("approve", "-a", "@alice")), -EINVAL);
+        /* upstream: app/device regexes select instead of an id */
+        ASSERT_OK(parse(&o, ARGV("approve", "-a", "@alice", "--arx", "^noports$", "-D", "pi[0-9]")));
+        ASSERT_STREQ(o.app_regex, "^noports$");
+        ASSERT_STREQ(o.device_regex, "pi[0-9]");
+        ASSERT_ERR(parse(&o, ARGV("deny", "-a", "@alice", "--arx", "(")), -EINVAL);
+        ASSERT_ERR(parse(&o, ARGV("fetch", "-a", "@alice", "--arx", "x")), -EINVAL);
         ASSERT_OK(parse(&o, ARGV("revoke", "-a", "@alice", "-i", "abc", "--force")));
         ASSERT_TRUE(o.force);
         ASSERT_STREQ(o.enrollment_id, "abc");
