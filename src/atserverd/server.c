@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "aes.h"
+#include "log.h"
+#include "secure.h"
+#include "server.h"
+
+#define SWEEP_USEC (30ULL * 1000 * 1000)
+
+int64_t ats_now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void ats_uuid(char out[37]) {
+        uint8_t b[16];
+        at_random_bytes(b, sizeof b);
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+                 b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+int ats_atsign_fix(const char *in, char **ret) {
+        if (!in)
+                return -EINVAL;
+        if (*in == '@')
+                in++;
+        size_t n = strlen(in);
+        if (n == 0 || n > 64)
+                return -EINVAL;
+        char *s = malloc(n + 2);
+        if (!s)
+                return -ENOMEM;
+        s[0] = '@';
+        for (size_t i = 0; i < n; i++) {
+                unsigned char ch = (unsigned char) in[i];
+                if (ch == '@' || ch == ':' || isspace(ch) || ch < 0x20) {
+                        free(s);
+                        return -EINVAL;
+                }
+                s[i + 1] = (char) tolower(ch);
+        }
+        s[n + 1] = 0;
+        *ret = s;
+        return 0;
+}
+
+AtsHosted *ats_server_find_hosted(AtsServer *s, const char *atsign) {
+        for (size_t i = 0; i < s->n_hosted; i++)
+                if (streq(s->hosted[i]->atsign, atsign))
+                        return s->hosted[i];
+        return NULL;
+}
+
+static int make_listener(const char *addr, int port, int *ret_fd, int *ret_port) {
+        struct sockaddr_storage sa = {};
+        socklen_t len;
+        int one = 1, fd;
+
+        if (strchr(addr, ':')) {
+                struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &sa;
+                in6->sin6_family = AF_INET6;
+                in6->sin6_port = htons((uint16_t) port);
+                if (inet_pton(AF_INET6, addr, &in6->sin6_addr) != 1)
+                        return -EINVAL;
+                len = sizeof *in6;
+        } else {
+                struct sockaddr_in *in = (struct sockaddr_in *) &sa;
+                in->sin_family = AF_INET;
+                in->sin_port = htons((uint16_t) port);
+                if (inet_pton(AF_INET, addr, &in->sin_addr) != 1)
+                        return -EINVAL;
+                len = sizeof *in;
+        }
+        fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, (struct sockaddr *) &sa, len) < 0 || listen(fd, 512) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        len = sizeof sa;
+        if (getsockname(fd, (struct sockaddr *) &sa, &len) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        *ret_port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &sa)->sin6_port
+                                                   : ((struct sockaddr_in *) &sa)->sin_port);
+        *ret_fd = fd;
+        return 0;
+}
+
+static void accept_all(AtsServer *s, int lfd, AtsHosted *h) {
+        for (;;) {
+                int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                if (fd < 0) {
+                        if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                                log_warning_errno(errno, "accept failed: %m");
+                        return;
+                }
+                (void) ats_session_new(s, h, fd);
+        }
+}
+
+static int on_secondary_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        AtsHosted *h = userdata;
+        accept_all(h->server, fd, h);
+        return 0;
+}
+
+static int on_root_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        accept_all(userdata, fd, NULL);
+        return 0;
+}
+
+static int on_sweep(sd_event_source *src, uint64_t usec, void *userdata) {
+        AtsServer *s = userdata;
+        int r = ats_store_sweep(s->store, ats_now_ms());
+        if (r < 0)
+                log_warning_errno(r, "Expiry sweep failed: %m");
+        ats_outbound_retry_queued(s);
+        (void) sd_event_source_set_time_relative(src, SWEEP_USEC);
+        (void) sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+int ats_server_new(sd_event *e, AtsStore *store, const char *data_dir, AtsServer **ret) {
+        AtsServer *s = calloc(1, sizeof *s);
+        if (!s)
+                return -ENOMEM;
+        s->event = sd_event_ref(e);
+        s->store = store;
+        s->data_dir = strdup(data_dir);
+        s->root_fd = -1;
+        s->started_ms = ats_now_ms();
+        s->limits = (AtsLimits) {
+                .max_line = ATS_LINE_MAX,
+                .max_value = 64 * 1024,
+                .max_per_ip = 1100,
+                .idle_unauth = 30ULL * 1000 * 1000,
+                .idle_auth = 10ULL * 60 * 1000 * 1000,
+                .idle_monitor = 0,
+                .max_connections = 10000,
+        };
+        if (!s->data_dir) {
+                free(s);
+                return -ENOMEM;
+        }
+        *ret = s;
+        return 0;
+}
+
+static void hosted_free(AtsHosted *h) {
+        if (!h)
+                return;
+        sd_event_source_disable_unref(h->listen);
+        if (h->fd >= 0)
+                close(h->fd);
+        at_rsa_private_free(h->signing_key);
+        free(h->atsign);
+        free(h);
+}
+
+int ats_server_start(AtsServer *s) {
+        AtsAtsign *a = NULL;
+        size_t n = 0;
+        int r;
+
+        r = ats_store_atsigns(s->store, &a, &n);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the hosted atSigns: %m");
+        s->hosted = calloc(n ? n : 1, sizeof *s->hosted);
+        if (!s->hosted) {
+                ats_atsigns_free(a, n);
+                return log_oom();
+        }
+        for (size_t i = 0; i < n; i++) {
+                AtsHosted *h = calloc(1, sizeof *h);
+                if (!h) {
+                        r = log_oom();
+                        break;
+                }
+                h->server = s;
+                h->fd = -1;
+                h->atsign = strdup(a[i].atsign);
+                s->hosted[s->n_hosted++] = h;
+                if (a[i].signing_private)
+                        (void) at_rsa_private_from_base64(a[i].signing_private, &h->signing_key);
+                /* the recorded port, so clients' cached addresses stay valid; a new one if taken */
+                r = make_listener(s->listen_addr, a[i].port, &h->fd, &h->port);
+                if (r < 0 && a[i].port != 0) {
+                        log_warning_errno(r, "Port %d of %s is not available (%m); choosing another", a[i].port, h->atsign);
+                        r = make_listener(s->listen_addr, 0, &h->fd, &h->port);
+                }
+                if (r < 0) {
+                        log_error_errno(r, "Failed to listen for %s: %m", h->atsign);
+                        break;
+                }
+                if (h->port != a[i].port)
+                        (void) ats_store_atsign_set_port(s->store, h->atsign, h->port);
+                r = sd_event_add_io(s->event, &h->listen, h->fd, EPOLLIN, on_secondary_accept, h);
+                if (r < 0)
+                        break;
+                log_info("Serving %s on %s:%d", h->atsign, s->listen_addr, h->port);
+        }
+        ats_atsigns_free(a, n);
+        if (r < 0)
+                return r;
+
+        int port;
+        r = make_listener(s->listen_addr, s->root_port, &s->root_fd, &port);
+        if (r < 0)
+                return log_error_errno(r, "Failed to listen on root port %d: %m", s->root_port);
+        s->root_port = port;
+        r = sd_event_add_io(s->event, &s->root_listen, s->root_fd, EPOLLIN, on_root_accept, s);
+        if (r < 0)
+                return r;
+        log_info("Root directory on %s:%d answering host %s", s->listen_addr, port, s->hostname);
+        if (!s->root_server && asprintf(&s->root_server, "%s:%d", s->hostname, port) < 0)
+                return log_oom();
+
+        r = sd_event_add_time_relative(s->event, &s->sweep, CLOCK_MONOTONIC, SWEEP_USEC, 1000 * 1000, on_sweep, s);
+        if (r < 0)
+                return r;
+        (void) ats_store_sweep(s->store, ats_now_ms());
+        ats_outbound_retry_queued(s);
+        return 0;
+}
+
+void ats_server_free(AtsServer *s) {
+        if (!s)
+                return;
+        while (s->sessions)
+                ats_session_free(s->sessions);
+        ats_outbound_free_all(s);
+        for (size_t i = 0; i < s->n_hosted; i++)
+                hosted_free(s->hosted[i]);
+        free(s->hosted);
+        sd_event_source_disable_unref(s->root_listen);
+        sd_event_source_disable_unref(s->sweep);
+        if (s->root_fd >= 0)
+                close(s->root_fd);
+        if (s->server_cred)
+                gnutls_certificate_free_credentials(s->server_cred);
+        if (s->client_cred)
+                gnutls_certificate_free_credentials(s->client_cred);
+        free(s->peers);
+        free(s->data_dir);
+        free(s->hostname);
+        free(s->listen_addr);
+        free(s->root_server);
+        sd_event_unref(s->event);
+        free(s);
+}
