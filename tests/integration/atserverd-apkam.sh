@@ -48,7 +48,7 @@ enroll_start() {
                 > "$WORLD_DIR/$name.out" 2> "$WORLD_DIR/$name.err" &
         EPID=$!
         PIDS+=("$EPID")
-        while [ $n -gt 0 ] && ! grep -q '^Enrollment ID: ' "$WORLD_DIR/$name.out"; do
+        while [ $n -gt 0 ] && ! grep -qs '^Enrollment ID: ' "$WORLD_DIR/$name.out"; do
                 kill -0 "$EPID" 2>/dev/null || fail "enroll for $name exited early"
                 sleep 0.1
                 n=$((n - 1))
