@@ -50,6 +50,7 @@ static char *challenge_text(AtsSession *ss) {
 
 static void auth_failed(AtsSession *ss, const char *what, const char *message) {
         ss->authenticated = false;
+        ss->from = ATS_FROM_NONE; /* no second guess with the same challenge */
         log_notice("refused: %s failed atsign=%s peer=%s", what, ss->hosted->atsign, ats_conn_peer(ss->conn));
         ats_reply_error(ss, "AT0401", "%s", message);
 }
