@@ -300,8 +300,9 @@ static void fail_later(AtMonitor *m, int error) {
                 schedule_reconnect(m, error);
 }
 
-/* Answers on the monitor connection: "monitor" has none on success, so answers are counted, not
- * matched: every data line proves the connection alive; an error line means a refusal. */
+/* Answers to heartbeats (noop:0). "monitor" itself has none on success; a refusal of it (bad
+ * regex) is an error line that arrives in the slot of the next heartbeat: either way an error
+ * answer here means the server will not serve this monitor. */
 static void on_response(AtConn *conn, int error, const AtResponse *response, void *userdata) {
         AtMonitor *m = userdata;
 
@@ -390,7 +391,9 @@ static int connect_now(AtMonitor *m, bool retry) {
         r = at_conn_attach_event(conn, m->event, 0);
         if (r < 0)
                 goto fail;
-        r = at_conn_command_async(conn, command, on_response, m);
+        /* "monitor" has no answer on success (at_server monitor_response_handler.dart): sent
+         * without a response slot, so heartbeat answers stay matched to their noop commands */
+        r = at_conn_send(conn, command);
         if (r < 0)
                 goto fail;
         r = sd_event_add_time_relative(m->event, &m->heartbeat_source, CLOCK_MONOTONIC, m->heartbeat_usec, 0,
