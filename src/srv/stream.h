@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "aes.h"
+#include "macro.h"
+
+/* One relayed connection inside srv: a local socket and a relay socket copied both ways through
+ * a 64 KiB buffer per direction, with AES-256-CTR applied on the way (local -> relay encrypted
+ * with `out`, relay -> local decrypted with `in`; either may be NULL for clear traffic). Each
+ * cipher state runs continuously over its direction of the stream, from counter = IV.
+ * (upstream: noports_core srv_impl.dart createEncrypter/createDecrypter on DartAesCtr streams) */
+
+#define SRV_STREAM_BUFFER (64U * 1024U)
+
+typedef struct SrvStream SrvStream;
+typedef void (*srv_stream_done_t)(SrvStream *s, void *userdata);
+
+/* Takes ownership of both fds and both ciphers, even on failure. */
+int srv_stream_new(sd_event *e, int local_fd, int relay_fd, AtAesCtr *out, AtAesCtr *in,
+                   srv_stream_done_t done, void *userdata, SrvStream **ret);
+void srv_stream_free(SrvStream *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(SrvStream *, srv_stream_free);
