@@ -15,7 +15,7 @@
 #include "tls.h"
 
 typedef struct Options {
-        const char *data_dir, *add_atsign, *listen, *tls_cert, *tls_key, *root_server;
+        const char *data_dir, *add_atsign, *listen, *tls_cert, *tls_key, *root_server, *directory;
         char **hostnames;
         size_t n_hostnames;
         char **ca_files;
@@ -38,6 +38,8 @@ static void help(void) {
                "                          (default localhost; the certificate also covers 127.0.0.1)\n"
                "  --tls-cert FILE --tls-key FILE   use this certificate instead of the local CA\n"
                "  --root-server HOST:PORT root directory for atSigns hosted elsewhere (default: our own)\n"
+               "  --directory FILE        shared file of \"@atsign host:port\" lines: several atserverd\n"
+               "                          processes publish their atSigns there and each root answers for all\n"
                "  --ca-file FILE          trust this CA for server-to-server connections (repeatable)\n"
                "  --max-line BYTES        longest command line (default %d)\n"
                "  --max-value BYTES       largest value (default 65536)\n"
@@ -70,7 +72,7 @@ static int push(char ***l, size_t *n, const char *s) {
 
 static int parse_args(int argc, char **argv, Options *o) {
         enum { ARG_DATA = 0x100, ARG_ADD, ARG_PORT, ARG_LISTEN, ARG_ROOT_PORT, ARG_HOSTNAME, ARG_CERT, ARG_KEY,
-               ARG_ROOT_SERVER, ARG_CA, ARG_MAX_LINE, ARG_MAX_VALUE, ARG_PER_IP, ARG_IDLE, ARG_AUTH_IDLE };
+               ARG_ROOT_SERVER, ARG_DIRECTORY, ARG_CA, ARG_MAX_LINE, ARG_MAX_VALUE, ARG_PER_IP, ARG_IDLE, ARG_AUTH_IDLE };
         static const struct option opts[] = {
                 { "data-dir", required_argument, NULL, ARG_DATA },
                 { "add-atsign", required_argument, NULL, ARG_ADD },
@@ -82,6 +84,7 @@ static int parse_args(int argc, char **argv, Options *o) {
                 { "tls-key", required_argument, NULL, ARG_KEY },
                 { "root-server", required_argument, NULL, ARG_ROOT_SERVER },
                 { "ca-file", required_argument, NULL, ARG_CA },
+                { "directory", required_argument, NULL, ARG_DIRECTORY },
                 { "max-line", required_argument, NULL, ARG_MAX_LINE },
                 { "max-value", required_argument, NULL, ARG_MAX_VALUE },
                 { "max-connections-per-ip", required_argument, NULL, ARG_PER_IP },
@@ -101,6 +104,7 @@ static int parse_args(int argc, char **argv, Options *o) {
                 case ARG_CERT: o->tls_cert = optarg; break;
                 case ARG_KEY: o->tls_key = optarg; break;
                 case ARG_ROOT_SERVER: o->root_server = optarg; break;
+                case ARG_DIRECTORY: o->directory = optarg; break;
                 case ARG_HOSTNAME:
                         if (push(&o->hostnames, &o->n_hostnames, optarg) < 0)
                                 return log_oom();
@@ -228,6 +232,7 @@ static int serve(AtsStore *store, Options *o) {
         s->hostname = strdup(o->n_hostnames ? o->hostnames[0] : "localhost");
         s->root_port = o->root_port >= 0 ? o->root_port : 64;
         s->root_server = o->root_server ? strdup(o->root_server) : NULL;
+        s->directory_file = o->directory ? strdup(o->directory) : NULL;
         if (!s->listen_addr || !s->hostname) {
                 ats_server_free(s);
                 return log_oom();

@@ -3,10 +3,13 @@
 #include <ctype.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <time.h>
 
 #include "aes.h"
+#include "fs.h"
 #include "log.h"
 #include "secure.h"
 #include "server.h"
@@ -58,6 +61,59 @@ AtsHosted *ats_server_find_hosted(AtsServer *s, const char *atsign) {
                 if (streq(s->hosted[i]->atsign, atsign))
                         return s->hosted[i];
         return NULL;
+}
+
+int ats_directory_lookup(AtsServer *s, const char *atsign, char **ret) {
+        _cleanup_free_ char *data = NULL;
+        size_t size, n = strlen(atsign);
+        if (!s->directory_file)
+                return -ENOENT;
+        int r = read_file_bounded(s->directory_file, 1024 * 1024, &data, &size);
+        if (r < 0)
+                return r;
+        for (char *line = strtok(data, "\n"); line; line = strtok(NULL, "\n"))
+                if (strneq(line, atsign, n) && line[n] == ' ') {
+                        *ret = strdup(line + n + 1);
+                        return *ret ? 0 : -ENOMEM;
+                }
+        return -ENOENT;
+}
+
+/* Records our atSigns in the shared directory file (under an exclusive lock). */
+static int directory_publish(AtsServer *s) {
+        _cleanup_free_ char *lock = NULL, *old = NULL, *out = NULL;
+        _cleanup_close_ int fd = -1;
+        size_t size = 0, out_size = 0;
+        if (!s->directory_file)
+                return 0;
+        if (asprintf(&lock, "%s.lock", s->directory_file) < 0)
+                return -ENOMEM;
+        fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0 || flock(fd, LOCK_EX) < 0)
+                return log_error_errno(errno, "Failed to lock %s: %m", lock);
+        (void) read_file_bounded(s->directory_file, 1024 * 1024, &old, &size);
+        FILE *f = open_memstream(&out, &out_size);
+        if (!f)
+                return -ENOMEM;
+        for (char *line = old ? strtok(old, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+                char *sp = strchr(line, ' ');
+                if (sp) {
+                        *sp = 0;
+                        bool ours = ats_server_find_hosted(s, line) != NULL;
+                        *sp = ' ';
+                        if (ours)
+                                continue;
+                }
+                fprintf(f, "%s\n", line);
+        }
+        for (size_t i = 0; i < s->n_hosted; i++)
+                fprintf(f, "%s %s:%d\n", s->hosted[i]->atsign, s->hostname, s->hosted[i]->port);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        int r = write_file_atomic(s->directory_file, out, out_size, 0644, true);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write %s: %m", s->directory_file);
+        return 0;
 }
 
 static int make_listener(const char *addr, int port, int *ret_fd, int *ret_port) {
@@ -227,6 +283,9 @@ int ats_server_start(AtsServer *s) {
         if (r < 0)
                 return r;
         log_info("Root directory on %s:%d answering host %s", s->listen_addr, port, s->hostname);
+        r = directory_publish(s);
+        if (r < 0)
+                return r;
         if (!s->root_server && asprintf(&s->root_server, "%s:%d", s->hostname, port) < 0)
                 return log_oom();
 
@@ -260,6 +319,7 @@ void ats_server_free(AtsServer *s) {
         free(s->hostname);
         free(s->listen_addr);
         free(s->root_server);
+        free(s->directory_file);
         sd_event_unref(s->event);
         free(s);
 }

@@ -55,6 +55,7 @@ struct AtsServer {
         int root_fd;
         sd_event_source *root_listen;
         char *root_server; /* host:port of the root directory for remote atSigns */
+        char *directory_file; /* shared "atsign host:port" lines: atSigns of other processes */
         AtsLimits limits;
 
         AtsHosted **hosted;
@@ -99,6 +100,8 @@ int ats_server_new(sd_event *e, AtsStore *store, const char *data_dir, AtsServer
 int ats_server_start(AtsServer *s);
 void ats_server_free(AtsServer *s);
 AtsHosted *ats_server_find_hosted(AtsServer *s, const char *atsign);
+/* "host:port" of an atSign hosted by another process, from the directory file */
+int ats_directory_lookup(AtsServer *s, const char *atsign, char **ret);
 int64_t ats_now_ms(void);
 void ats_uuid(char out[37]);
 /* lower-case, with '@' */

@@ -68,6 +68,14 @@ static void root_line(AtsSession *ss, char *line) {
         AtsHosted *h = NULL;
         if (*p && ats_atsign_fix(p, &atsign) >= 0)
                 h = ats_server_find_hosted(s, atsign);
+        if (!h && atsign) {
+                _cleanup_free_ char *elsewhere = NULL;
+                if (ats_directory_lookup(s, atsign, &elsewhere) >= 0) {
+                        log_debug("root lookup atsign=%s peer=%s: %s", atsign, ats_conn_peer(ss->conn), elsewhere);
+                        (void) ats_conn_printf(ss->conn, "%s\r\n@", elsewhere);
+                        return;
+                }
+        }
         if (!h) {
                 /* upstream closes after repeated lookups of unknown atSigns */
                 if (++ss->id > 2) {
