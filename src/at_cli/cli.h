@@ -19,6 +19,7 @@ typedef struct Cli {
         bool json;
         long count;            /* monitor: stop after this many notifications (0: never) */
         uint64_t timeout_usec; /* monitor: stop after this long (0: never) */
+        int64_t since_epoch_ms; /* monitor: replay what arrived after this time (0: only new ones) */
         int64_t ttl_ms;        /* put/notify */
         int64_t ttln_ms;       /* notify */
 

@@ -29,6 +29,8 @@ static void help(void) {
                "      --count N             monitor: exit after N notifications\n"
                "      --timeout SEC         monitor: exit after SEC seconds (error if --count not reached)\n"
                "      --json                monitor: one JSON object per line\n"
+               "      --since EPOCH_MS      monitor: first the stored notifications received after this\n"
+               "                            time (milliseconds since the epoch), then new ones\n"
                "  -v, --verbose             more logging (repeat for debug)\n"
                "  -h, --help                this text\n",
                AT_ROOT_DEFAULT_HOST, AT_ROOT_DEFAULT_PORT);
@@ -45,7 +47,7 @@ static int parse_number(const char *s, const char *name, long long min, long lon
 }
 
 static int parse_args(int argc, char **argv, Cli *cli) {
-        enum { ARG_CA_FILE = 0x100, ARG_SHOW_HIDDEN, ARG_TTL, ARG_TTLN, ARG_COUNT, ARG_TIMEOUT, ARG_JSON };
+        enum { ARG_CA_FILE = 0x100, ARG_SHOW_HIDDEN, ARG_TTL, ARG_TTLN, ARG_COUNT, ARG_TIMEOUT, ARG_JSON, ARG_SINCE };
         static const struct option options[] = {
                 { "atsign", required_argument, NULL, 'a' },
                 { "root-domain", required_argument, NULL, 'r' },
@@ -57,6 +59,7 @@ static int parse_args(int argc, char **argv, Cli *cli) {
                 { "count", required_argument, NULL, ARG_COUNT },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 { "json", no_argument, NULL, ARG_JSON },
+                { "since", required_argument, NULL, ARG_SINCE },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {}
@@ -108,6 +111,12 @@ static int parse_args(int argc, char **argv, Cli *cli) {
                         break;
                 case ARG_JSON:
                         cli->json = true;
+                        break;
+                case ARG_SINCE:
+                        r = parse_number(optarg, "--since", 1, &v);
+                        if (r < 0)
+                                return r;
+                        cli->since_epoch_ms = v;
                         break;
                 case 'v':
                         verbosity++;

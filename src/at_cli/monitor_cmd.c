@@ -86,7 +86,7 @@ int cli_monitor(Cli *cli, const char *regex) {
         if (r < 0)
                 return cli_fail(cli, r, "monitor", regex);
 
-        AtMonitorOptions o = { .regex = regex };
+        AtMonitorOptions o = { .regex = regex, .since_epoch_millis = cli->since_epoch_ms };
         r = at_monitor_new(event, cli->client, cli->shared_keys, &o, on_notification, &w, &monitor);
         if (r < 0)
                 return cli_fail(cli, r, "monitor", regex);
