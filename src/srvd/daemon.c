@@ -17,6 +17,7 @@ static void notify_status(Srvd *s, bool ready) {
 }
 
 static void on_relay_changed(SrvdRelay *relay, void *userdata) {
+        srvd_bus_sessions_changed(userdata);
         notify_status(userdata, false);
 }
 
@@ -83,12 +84,16 @@ static int on_exit_signal(sd_event_source *src, const struct signalfd_siginfo *s
         return sd_event_exit(s->event, 0);
 }
 
-static int on_sighup(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
-        Srvd *s = userdata;
+int srvd_reload(Srvd *s) {
         log_info("Reloading: reconnecting to the atServer");
         (void) sd_notify(false, "RELOADING=1");
         s->backoff_usec = 0;
-        (void) try_connect(s);
+        /* a failure is retried with backoff; only failing to schedule that is an error */
+        return try_connect(s);
+}
+
+static int on_sighup(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
+        (void) srvd_reload(userdata);
         return 0;
 }
 
@@ -137,6 +142,7 @@ int srvd_new(SrvdArgs *args, Srvd **ret) {
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the relay: %m");
         srvd_relay_set_changed_callback(s->relay, on_relay_changed, s);
+        (void) srvd_bus_setup(s);
 
         r = at_keys_load(args->key_file, &s->keys);
         if (r < 0)
@@ -158,7 +164,9 @@ Srvd *srvd_free(Srvd *s) {
         if (!s)
                 return NULL;
         at_monitor_free(s->monitor);
+        sd_bus_flush_close_unref(s->bus);
         srvd_relay_free(s->relay);
+        srvd_session_watch_clear(&s->watch);
         sd_event_source_disable_unref(s->retry);
         at_client_free(s->cmd);
         at_client_free(s->mon);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #pragma once
 
+#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "args.h"
@@ -8,6 +9,7 @@
 #include "keys_file.h"
 #include "monitor.h"
 #include "relay.h"
+#include "session_watch.h"
 #include "shared_key.h"
 
 /* srvd's daemon side: the atServer connections and the request handling around the relay
@@ -24,12 +26,21 @@ typedef struct Srvd {
         sd_event_source *retry;
         uint64_t backoff_usec;
         char *atsign_field;       /* "NOPORTS_ATSIGN=@relay" */
+        sd_bus *bus;              /* NULL when there is no bus: the relay works without one */
+        SrvdSessionWatch watch;   /* the sessions as D-Bus shows them */
 } Srvd;
 
 int srvd_new(SrvdArgs *args, Srvd **ret);
 Srvd *srvd_free(Srvd *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Srvd *, srvd_free);
 int srvd_run(Srvd *s);
+/* SIGHUP and the Reload() D-Bus method: reconnect to the atServer. */
+int srvd_reload(Srvd *s);
 
 /* requests.c: one notification from the monitor */
 void srvd_handle_notification(Srvd *s, const AtNotification *n, const char *value);
+
+/* dbus.c: org.noports.Srvd1; optional (0 when there is no bus) */
+int srvd_bus_setup(Srvd *s);
+/* The relay's session count changed: update the records, send SessionNew/SessionRemoved. */
+void srvd_bus_sessions_changed(Srvd *s);
