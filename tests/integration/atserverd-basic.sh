@@ -141,13 +141,21 @@ ok "notification from @alice reached @bob's monitor, decrypted"
 # --- a restart keeps every acknowledged value
 cli alice @alice put @bob:after.demo@alice "still here" 2> "$WORLD_DIR/put.err" || fail "put before restart"
 cli alice @alice put note2.demo@alice "mine too" 2> "$WORLD_DIR/put.err" || fail "put before restart"
-kill "${WORLD_PIDS[0]}" && wait "${WORLD_PIDS[0]}"
-WORLD_PIDS=()
+# the world's atserverd runs under a subshell: find the process itself in its namespace
+OLD=$(ip netns pids "$NETNS_PREFIX-server")
+[ "$(wc -w <<< "$OLD")" = 1 ] && [ "$(cat /proc/"$OLD"/comm)" = atserverd ] || fail "cannot find atserverd: '$OLD'"
+kill "$OLD"
+n=100
+while [ $n -gt 0 ] && kill -0 "$OLD" 2>/dev/null; do sleep 0.1; n=$((n - 1)); done
+kill -0 "$OLD" 2>/dev/null && fail "atserverd did not stop on SIGTERM"
+grep -q "Shutting down" "$WORLD_DIR/atserverd.log" || fail "atserverd did not shut down cleanly"
 mv "$WORLD_DIR/atserverd.log" "$WORLD_DIR/atserverd.log.1"
-netns_exec server "$(world_bin atserverd)" --data-dir "$WORLD_DIR/atserver" --listen "$(netns_ip server)" \
-        --root-port 64 --hostname "$(netns_ip server)" > "$WORLD_DIR/atserverd.log" 2>&1 &
-WORLD_PIDS+=($!)
+ip netns exec "$NETNS_PREFIX-server" "$(world_bin atserverd)" --data-dir "$WORLD_DIR/atserver" \
+        --listen "$(netns_ip server)" --root-port 64 --hostname "$(netns_ip server)" > "$WORLD_DIR/atserverd.log" 2>&1 &
+NEW=$!
+PIDS+=("$NEW")
 world_wait_port server "$(netns_ip server)" 64 || fail "atserverd did not restart"
+kill -0 "$NEW" 2>/dev/null || fail "the restarted atserverd exited"
 expect_get alice @alice public:greeting.demo@alice "hello again"
 expect_get alice @alice note2.demo@alice "mine too"
 expect_get bob @bob @bob:after.demo@alice "still here"
