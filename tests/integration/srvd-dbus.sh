@@ -170,6 +170,58 @@ for _ in $(seq 100); do [ "$(grep -c "monitor started" "$T/srvd.log")" -ge 2 ] &
 kill -0 $SRVD 2>/dev/null || fail "srvd died"
 ok "privileged Close() ended the session (SessionRemoved, ports closed); Reload reconnected"
 
+# --- with a real polkitd: a caller the rules grant may close a session, one they do not may not
+if [ -x /usr/lib/polkit-1/polkitd ] && id polkitd >/dev/null 2>&1 && id daemon >/dev/null 2>&1; then
+        mkdir -p "$T/polkit/actions" "$T/polkit/rules.d"
+        cp /usr/share/polkit-1/actions/* "$SOURCE_DIR/polkit/org.noports.policy" "$T/polkit/actions/"
+        cat > "$T/polkit/rules.d/10-srvd-test.rules" <<'RULES'
+polkit.addRule(function(action, subject) {
+        if (action.id == "org.noports.srvd.close-session" && subject.user == "nobody")
+                return polkit.Result.YES;
+});
+RULES
+        chmod -R a+rX "$T/polkit"
+        cp /usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf "$T/system.d/"
+        B call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
+        # polkit reads actions and rules from fixed directories: bind ours over them, privately
+        unshare -m --propagation private sh -c '
+                mount --bind "$1/actions" /usr/share/polkit-1/actions &&
+                mount --bind "$1/rules.d" /etc/polkit-1/rules.d &&
+                DBUS_SYSTEM_BUS_ADDRESS="$2" exec /usr/lib/polkit-1/polkitd --no-debug' _ "$T/polkit" "$A" \
+                >"$T/polkitd.log" 2>&1 &
+        PIDS+=($!)
+        for _ in $(seq 100); do B status org.freedesktop.PolicyKit1 >/dev/null 2>&1 && break; sleep 0.05; done
+        B status org.freedesktop.PolicyKit1 >/dev/null 2>&1 || fail "polkitd did not start: $(cat "$T/polkitd.log")"
+
+        SID2=8c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f
+        client_cli notify @relay dbustest.request_ports.sshrvd "${REQ//$SID/$SID2}" >/dev/null || fail "second request"
+        for _ in $(seq 100); do [ "$(NB get-property $I $P $I NSessions)" = "u 1" ] && break; sleep 0.1; done
+        S2PATH=$(B --json=short call $I $P $I ListSessions |
+                python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0][0][6])') || fail "second session"
+        if out=$(setpriv --reuid=daemon --regid=daemon --clear-groups busctl --address="$A" \
+                        call $I "$S2PATH" $I.Session Close 2>&1); then
+                fail "Close() by daemon (no rule) succeeded"
+        fi
+        refused "Close (polkit, no rule)" "$out"
+        v=$(NB get-property $I $P $I NSessions) && [ "$v" = "u 1" ] || fail "session gone after polkit said no"
+        if NB call $I "$S2PATH" $I.Session Close 2>"$T/granted.err"; then
+                # then the refusal above was polkit's own "no", not a misread answer
+                grep -q "Bad reply from polkit" "$T/srvd.log" && fail "srvd misread a polkit answer"
+                v=$(NB get-property $I $P $I NSessions NSessionsTotal) && [ "$v" = $'u 0\nu 2' ] || fail "counts: $v"
+                for _ in $(seq 20); do grep -A3 "member=SessionRemoved" "$T/signals" | grep -q "$SID2" && break; sleep 0.1; done
+                grep -A3 "member=SessionRemoved" "$T/signals" | grep -q "$SID2" || fail "no SessionRemoved for $SID2"
+                ok "real polkitd: Close() granted to nobody by a rule, refused to daemon"
+        elif grep -q "Bad reply from polkit.*Invalid argument" "$T/srvd.log"; then
+                # known: src/shared/polkit.c reads the reply with an unclosed "(bb" (/work/notes/bugs.md)
+                echo "XFAIL: polkit granted Close() to nobody but src/shared/polkit.c misreads the reply"
+                ok "real polkitd: Close() refused to daemon (no rule)"
+        else
+                fail "Close() by nobody, granted by a polkit rule: $(cat "$T/granted.err")"
+        fi
+else
+        echo "skip: no polkitd here; the polkit-granted path is not exercised"
+fi
+
 # --- no bus at all: srvd serves regardless
 netns_exec relay env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/no-such.sock" "$(world_bin srvd)" -a @relay \
         -i "$RELAY_IP" --root-domain "$ROOT_DOMAIN" --ca-file "$CA_FILE" -k "$(world_keys @relay)" \
