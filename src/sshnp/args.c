@@ -77,7 +77,7 @@ static const struct option options[] = {
 };
 
 void sshnp_args_usage(FILE *f) {
-        fputs("Usage: sshnp -f @client -t @device -r @relay [-d device] [options]\n"
+        fputs("Usage: sshnp -f @client -t @device -r @relay [-d device] [options] [--] [remote command]\n"
               "       sshnp -f @client [-t @device] --list-devices\n"
               "\n"
               "Opens an ssh session to a device through a NoPorts relay; no port is open on the device.\n"
@@ -225,10 +225,10 @@ int sshnp_args_parse(SshnpArgs *a, int argc, char **argv) {
                 if (r < 0)
                         return r;
         }
-        if (optind < argc) {
-                fprintf(stderr, "sshnp: unexpected argument '%s'\n", argv[optind]);
-                return -EINVAL;
-        }
+        /* ours: what follows the options is the remote command, appended to the ssh command */
+        for (; optind < argc; optind++)
+                if ((r = cli_strv_push(&a->remote_command, argv[optind])) < 0)
+                        return r;
         if (a->help) {
                 sshnp_args_usage(stdout);
                 return 1;
@@ -277,6 +277,7 @@ void sshnp_args_done(SshnpArgs *a) {
                 explicit_bzero(a->identity_passphrase, strlen(a->identity_passphrase));
         free(a->identity_passphrase);
         strv_free(a->local_ssh_options);
+        strv_free(a->remote_command);
         free(a->remote_user_name);
         free(a->tunnel_user_name);
         free(a->root_server);

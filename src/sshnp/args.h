@@ -40,6 +40,7 @@ typedef struct SshnpArgs {
         char *ssh_client;           /* --ssh-client: openssh | dart */
         bool output_execution_command; /* -x, --output-execution-command */
         char *ca_file;              /* --ca-file (ours) */
+        char **remote_command;      /* ours: arguments after the options, run by ssh on the device */
         bool help;
 } SshnpArgs;
 
