@@ -122,6 +122,9 @@ cli bob @bob --json --count 1 --timeout 30 monitor 'message\.demo' > "$WORLD_DIR
 MPID=$!
 PIDS+=("$MPID")
 wait_log "monitor started atsign=@bob" 10 || fail "@bob's monitor did not start"
+# past the first heartbeat (noop:0 every 10 s, answer due within a third of that): the monitor
+# must stay on its one connection
+sleep 12
 ID=$(cli alice @alice notify @bob message.demo "hi bob, it's alice" 2> "$WORLD_DIR/notify.err") || fail "notify"
 [[ "$ID" =~ ^[0-9a-f-]{36}$ ]] || fail "notify printed '$ID', not an id"
 wait "$MPID" || fail "@bob's monitor did not get the notification"
@@ -136,7 +139,9 @@ assert n["key"] == "@bob:message.demo@alice", n
 assert n["value"] == "hi bob, it's alice", n
 assert n["decrypted"] is True, n
 EOF
-ok "notification from @alice reached @bob's monitor, decrypted"
+[ "$(grep -c "monitor started atsign=@bob" "$WORLD_DIR/atserverd.log")" = 1 ] || fail "@bob's monitor reconnected"
+grep -Eiq "lost|heartbeat|refused" "$WORLD_DIR/monitor.err" && fail "monitor complained: $(cat "$WORLD_DIR/monitor.err")"
+ok "notification from @alice reached @bob's monitor, decrypted, on a monitor alive past a heartbeat"
 
 # --- a restart keeps every acknowledged value
 cli alice @alice put @bob:after.demo@alice "still here" 2> "$WORLD_DIR/put.err" || fail "put before restart"
