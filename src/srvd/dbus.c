@@ -167,6 +167,7 @@ static const sd_bus_vtable daemon_vtable[] = {
         SD_BUS_PROPERTY("Version", "s", property_get_string_arg, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("AtSign", "s", property_get_string_arg, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Address", "s", property_get_string_arg, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        /* the atSigns allowed to request sessions; empty: anyone */
         SD_BUS_PROPERTY("Managers", "as", property_get_managers, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("NSessions", "u", property_get_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("NSessionsTotal", "u", property_get_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -258,12 +259,22 @@ static int session_enumerate(sd_bus *bus, const char *path, void *userdata, char
         return 0;
 }
 
+static bool path_shared(Srvd *s, const SrvdSessionRecord *rec) {
+        for (SrvdSessionRecord *i = s->watch.records; i; i = i->next)
+                if (i != rec && streq(i->id, rec->id))
+                        return true;
+        return false;
+}
+
 static void on_session_change(SrvdSessionRecord *rec, bool added, void *userdata) {
         _cleanup_free_ char *path = NULL;
         Srvd *s = userdata;
 
         if (!s->bus || session_object_path(rec->id, &path) < 0)
                 return;
+        /* for ObjectManager clients; live sessions with the same id share one path */
+        if (!path_shared(s, rec))
+                (void) (added ? sd_bus_emit_object_added(s->bus, path) : sd_bus_emit_object_removed(s->bus, path));
         (void) sd_bus_emit_signal(s->bus, OBJECT_PATH, INTERFACE, added ? "SessionNew" : "SessionRemoved", "so",
                                   rec->id, path);
 }

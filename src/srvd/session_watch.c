@@ -68,10 +68,11 @@ int srvd_session_watch_sync(SrvdSessionWatch *w, const SrvdRelay *relay, srvd_se
                         tail = &rec->next;
                         continue;
                 }
-                *tail = rec->next;
-                w->n_records--;
+                /* still findable by id during the callback (InterfacesRemoved looks it up) */
                 if (cb)
                         cb(rec, false, userdata);
+                *tail = rec->next;
+                w->n_records--;
                 record_free(rec);
                 changes++;
         }

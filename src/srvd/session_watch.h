@@ -27,7 +27,7 @@ typedef struct SrvdSessionWatch {
 } SrvdSessionWatch;
 
 /* added: the record was just made; !added: its session is gone (record->session must not be
- * read) and the record is freed after the call. */
+ * read); the record is still listed during the call and freed after it. */
 typedef void (*srvd_session_watch_cb_t)(SrvdSessionRecord *record, bool added, void *userdata);
 
 /* Returns the number of changes, or -ENOMEM (sessions without a record are retried next time). */

@@ -104,7 +104,8 @@ v=$(NB call $I $P $I ListSessions) && [ "$v" = "a(sssqqto) 0" ] || fail "ListSes
 ok "properties and ListSessions readable by nobody"
 
 # --- a session requested by @client over the atProtocol appears on the bus
-dbus-monitor --address "$A" "type='signal',interface='$I'" >"$T/signals" 2>&1 &
+dbus-monitor --address "$A" "type='signal',interface='$I'" \
+        "type='signal',interface='org.freedesktop.DBus.ObjectManager'" >"$T/signals" 2>&1 &
 PIDS+=($!)
 client_cli() { netns_exec client "$(world_bin at_cli)" -a @client --root-domain "$ROOT_DOMAIN" \
         --ca-file "$CA_FILE" -k "$(world_keys @client)" "$@"; }
@@ -136,8 +137,11 @@ now=$(($(date +%s%N) / 1000))
 B tree $I | grep -q "$SPATH" || fail "session object not in the tree: $(B tree $I)"
 for _ in $(seq 20); do grep -q "SessionNew" "$T/signals" && break; sleep 0.1; done
 grep -A3 "member=SessionNew" "$T/signals" | grep -q "$SID" || fail "no SessionNew signal for $SID"
+grep -A2 "member=InterfacesAdded" "$T/signals" | grep -q "$SPATH" || fail "no InterfacesAdded for $SPATH"
+grep -A40 "member=InterfacesAdded" "$T/signals" | grep -q "string \"$I.Session\"" ||
+        fail "InterfacesAdded does not carry $I.Session"
 netns_exec client bash -c "exec 3<>/dev/tcp/$RELAY_IP/$RPA" 2>/dev/null || fail "port A $RPA not open"
-ok "session $SID on the bus (object, properties, SessionNew, ports as told to the client)"
+ok "session $SID on the bus (object, properties, SessionNew, InterfacesAdded, ports as told to the client)"
 
 # --- changing state without polkit's consent is refused, and changes nothing
 refused() { # what output
@@ -164,6 +168,9 @@ v=$(NB call $I $P $I ListSessions) && [ "$v" = "a(sssqqto) 0" ] || fail "ListSes
 if NB get-property $I "$SPATH" $I.Session Id >/dev/null 2>&1; then fail "closed session object still there"; fi
 for _ in $(seq 20); do grep -q "SessionRemoved" "$T/signals" && break; sleep 0.1; done
 grep -A3 "member=SessionRemoved" "$T/signals" | grep -q "$SID" || fail "no SessionRemoved signal for $SID"
+grep -A2 "member=InterfacesRemoved" "$T/signals" | grep -q "$SPATH" || fail "no InterfacesRemoved for $SPATH"
+grep -A8 "member=InterfacesRemoved" "$T/signals" | grep -q "string \"$I.Session\"" ||
+        fail "InterfacesRemoved does not name $I.Session"
 if netns_exec client bash -c "exec 3<>/dev/tcp/$RELAY_IP/$RPA" 2>/dev/null; then fail "port A still open"; fi
 for _ in $(seq 100); do [ "$(grep -c "monitor started" "$T/srvd.log")" -ge 2 ] && break; sleep 0.1; done
 [ "$(grep -c "monitor started" "$T/srvd.log")" -ge 2 ] || fail "no reconnect after Reload"
