@@ -212,7 +212,7 @@ static int fetch_public_key(Exchange *x, char **ret_b64, AtRsaPublic **ret) {
                 return -ENOMEM;
         r = at_verb_plookup(x->conn, k, false, x->timeout, &value);
         if (r < 0)
-                return log_error_errno(r, "Cannot read public:%s: %m", k);
+                return r; /* the caller knows whether that is fatal */
         r = at_rsa_public_from_base64(value, ret);
         if (r < 0)
                 return log_error_errno(r, "public:%s is not an RSA public key: %m", k);
@@ -243,6 +243,12 @@ static int create_key(Exchange *x, uint8_t key[AT_AES_KEY_SIZE]) {
         return 0;
 }
 
+/* errors of a remote lookup that say the other atSign's server cannot be reached now
+ * (AT0007, AT0008, AT0021, see conn-facts), not that its key is missing or bad */
+static bool peer_unreachable(int error) {
+        return error == -ENXIO || error == -ECONNABORTED || error == -EHOSTUNREACH || error == -ECONNREFUSED;
+}
+
 /* verifyTheirCopyOfSharedSymmetricKey: llookup @bob:shared_key@alice, else encrypt for bob and
  * store it with ttr 3888000. */
 static int ensure_their_copy(Exchange *x, const uint8_t key[AT_AES_KEY_SIZE], char **ret_copy, char **ret_cs) {
@@ -261,8 +267,14 @@ static int ensure_their_copy(Exchange *x, const uint8_t key[AT_AES_KEY_SIZE], ch
         }
         if (!copy || ret_cs) {
                 r = fetch_public_key(x, &pub_b64, &pub);
-                if (r < 0)
-                        return r;
+                if (r < 0 && copy && peer_unreachable(r)) {
+                        /* Their copy exists, so sharedKeyEnc can go; the checksum of their public
+                         * key is optional metadata. Without it a notification can still be sent (and
+                         * queued by our server) while the recipient's server is unreachable. */
+                        log_info_errno(r, "Cannot read public:publickey%s (%m); sending without pubKeyCS", x->other);
+                        ret_cs = NULL;
+                } else if (r < 0)
+                        return log_error_errno(r, "Cannot read public:publickey%s: %m", x->other);
         }
         if (!copy) {
                 AtMetadata md = { .has_ttr = true, .ttr = AT_SHARED_KEY_THEIR_COPY_TTR };

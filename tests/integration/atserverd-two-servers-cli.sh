@@ -157,6 +157,28 @@ notify_across alice @alice bob @bob "$WORLD_DIR/server-b.log" message.demo "hi b
 notify_across bob @bob alice @alice "$WORLD_DIR/server-a.log" answer.demo "hi alice, from server B"
 ok "notifications delivered across servers both ways, decrypted"
 
+# --- @bob's server is down when @alice notifies: A keeps the notification and delivers it once
+# B is back (A retries queued deliveries at least every 30 s); @bob's monitor, back too, gets it
+kill "$BPID"
+wait "$BPID" || fail "server B did not stop cleanly"
+BPID=
+T_DOWN=$(date +%s%3N)
+ID=$(cli alice @alice --ttln 600000 notify @bob offline.demo "sent while B was down" 2> "$WORLD_DIR/notify.err") ||
+        fail "notify while B is down"
+[[ "$ID" =~ ^[0-9a-f-]{36}$ ]] || fail "notify while B is down printed '$ID'"
+start_b --ca-file "$WORLD_DIR/a/ca.pem"
+cli bob @bob --json --count 1 --timeout 60 --since "$T_DOWN" monitor offline.demo > "$WORLD_DIR/monitor-late.out" \
+        2> "$WORLD_DIR/monitor-late.err" || fail "the notification sent while B was down never reached @bob"
+/usr/bin/python3 - "$WORLD_DIR/monitor-late.out" "$ID" <<'EOF' || fail "late monitor output: $(cat "$WORLD_DIR/monitor-late.out")"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, lines
+n = json.loads(lines[0])
+assert n["id"] == sys.argv[2] and n["from"] == "@alice" and n["key"] == "@bob:offline.demo@alice", n
+assert n["value"] == "sent while B was down" and n["decrypted"] is True, n
+EOF
+ok "a notification sent while @bob's server was down is delivered once it is back"
+
 # it was the servers that talked to each other, each proving its atSign with pol
 grep -q "pol authenticated atsign=@bob .* from=@alice" "$WORLD_DIR/server-b.log" || fail "A never logged in to B with pol"
 grep -q "pol authenticated atsign=@alice .* from=@bob" "$WORLD_DIR/server-a.log" || fail "B never logged in to A with pol"
