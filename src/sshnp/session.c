@@ -153,15 +153,10 @@ static int send_ping(SessionState *st) {
         return np_client_notify(st->client, st->o->to, key, "ping");
 }
 
-static int lookup_username(SessionState *st, char **ret) {
+static int username_failed(SessionState *st, int r) {
         const NpSessionOptions *o = st->o;
         const char *prog = st->client->options->program;
-        _cleanup_free_ char *name = NULL;
-        int r;
 
-        if (asprintf(&name, "username.%s.sshnp", o->device) < 0)
-                return -ENOMEM;
-        r = np_client_lookup_shared(st->client, name, o->to, ret);
         if (r == -ENOENT) {
                 fprintf(stderr, "%s: Remote username record not shared with the client: %s has no username for "
                         "device %s (pass -u USER)\n", prog, o->to, o->device);
@@ -376,9 +371,9 @@ static int session_run(SessionState *st, NpSession *s) {
         _cleanup_(at_rsa_private_freep) AtRsaPrivate *ephemeral = NULL;
         _cleanup_(at_rsa_public_freep) AtRsaPublic *ephemeral_pub = NULL;
         _cleanup_(session_key_freep) SessionKey *key = NULL;
-        _cleanup_free_ char *ephemeral_pk = NULL, *regex = NULL;
+        _cleanup_free_ char *ephemeral_pk = NULL, *regex = NULL, *username_key = NULL;
         uint64_t ping_deadline, relay_deadline;
-        int r;
+        int r, username_error = 0;
 
         np_session_id_new(st->sid);
         if (np_nonce_new(&st->client_nonce) < 0 ||
@@ -387,6 +382,7 @@ static int session_run(SessionState *st, NpSession *s) {
             asprintf(&st->key_relay, "%s:%s.sshrvd%s", me, st->sid, o->srvd) < 0 ||
             asprintf(&st->key_nack, "%s:nack.%s.sshrvd%s", me, st->sid, o->srvd) < 0 ||
             asprintf(&regex, "%s|heartbeat\\.%s\\.sshnp@", st->sid, o->device) < 0 ||
+            asprintf(&username_key, "username.%s.sshnp", o->device) < 0 ||
             !(s->session_id = strdup(st->sid)))
                 return log_oom();
         log_info("Session %s: %s to device %s of %s through %s", st->sid,
@@ -404,8 +400,9 @@ static int session_run(SessionState *st, NpSession *s) {
         if (r < 0)
                 return r;
         relay_deadline = now_usec() + RELAY_TIMEOUT_USEC;
-        if (o->lookup_username && (r = lookup_username(st, &s->remote_user)) < 0)
-                return r;
+        /* a refusal here is reported after the ping: a stranger learns first that the device is silent */
+        if (o->lookup_username)
+                username_error = np_client_lookup_shared(c, username_key, o->to, &s->remote_user);
         /* made while the answers travel */
         r = at_rsa_generate(2048, &ephemeral);
         if (r >= 0)
@@ -418,6 +415,8 @@ static int session_run(SessionState *st, NpSession *s) {
         r = wait_relay_and_ping(st, relay_deadline, ping_deadline);
         if (r < 0)
                 return r;
+        if (username_error < 0)
+                return username_failed(st, username_error);
         log_info("Relay %s gave %s ports %u (ours) and %u (device's)", o->srvd, st->relay->host, st->relay->port_a,
                  st->relay->port_b);
         r = check_features(st);
