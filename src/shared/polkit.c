@@ -32,7 +32,10 @@ static int polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret
         if (e)
                 log_warning("polkit check for %s failed: %s", q->action_id, e->message ?: e->name);
         else {
-                r = sd_bus_message_read(reply, "(bb", &authorized, &challenge);
+                /* CheckAuthorization answers (bba{ss}): enter the struct, then read the two booleans */
+                r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
                 if (r < 0) {
                         log_warning_errno(r, "Bad reply from polkit for %s: %m", q->action_id);
                         authorized = 0;

@@ -265,7 +265,7 @@ int sshnpd_protocol_start(Sshnpd *d) {
         if (r < 0)
                 return log_error_errno(r, "Invalid --permit-open %s: %m", permit);
 
-        if (asprintf(&p->key_suffix, ".%s.sshnp@", a->device) < 0 ||
+        if (asprintf(&p->key_suffix, ".%s.sshnp", a->device) < 0 ||
             asprintf(&p->regex, "\\.%s\\.sshnp@", a->device) < 0)
                 return log_oom();
         r = parse_root(a->root_server, &root_host, &o.root_port);

@@ -69,10 +69,10 @@ else
 fi
 
 # --- 2. npt reaches a device-local service; a port outside --permit-open is refused
-netns_exec device socat TCP-LISTEN:8080,bind=127.0.0.1,reuseaddr,fork EXEC:cat > /dev/null 2>&1 &
-WORLD_PIDS+=($!)
-netns_exec relay tcpdump -i eth0 -U -w "$WORLD_DIR/relay.pcap" 'tcp' > /dev/null 2>&1 &
-TCPDUMP_PID=$!
+netns_spawn device socat TCP-LISTEN:8080,bind=127.0.0.1,reuseaddr,fork EXEC:cat > /dev/null 2>&1
+WORLD_PIDS+=($NETNS_PID)
+netns_spawn relay tcpdump -i eth0 -U -w "$WORLD_DIR/relay.pcap" 'tcp' > /dev/null 2>&1
+TCPDUMP_PID=$NETNS_PID
 WORLD_PIDS+=($TCPDUMP_PID)
 sleep 1
 MARKER="PLAINTEXT-MARKER-$RANDOM$RANDOM"
@@ -106,9 +106,9 @@ fi
 
 # --- 6. sshnpd survives its atServer being restarted
 kill "${WORLD_PIDS[0]}"; wait "${WORLD_PIDS[0]}" 2>/dev/null
-netns_exec atserver "$(world_bin atserverd)" --data-dir "$WORLD_DIR/atserver" --listen "$(netns_ip atserver)" \
-        --root-port 64 --hostname "$(netns_ip atserver)" >> "$WORLD_DIR/atserverd.log" 2>&1 &
-WORLD_PIDS[0]=$!
+netns_spawn atserver "$(world_bin atserverd)" --data-dir "$WORLD_DIR/atserver" --listen "$(netns_ip atserver)" \
+        --root-port 64 --hostname "$(netns_ip atserver)" >> "$WORLD_DIR/atserverd.log" 2>&1
+WORLD_PIDS[0]=$NETNS_PID
 world_wait_port atserver "$(netns_ip atserver)" 64
 ok=0
 for attempt in 1 2 3 4 5 6; do

@@ -49,6 +49,15 @@ netns_exec() {
         ip netns exec "$NETNS_PREFIX-$h" "$@"
 }
 
+# netns_spawn <host> cmd...: starts cmd in the background in the namespace; NETNS_PID is the
+# program's own pid (ip netns exec execs it), so it can be signalled and waited for.
+netns_spawn() {
+        local h="$1"
+        shift
+        ip netns exec "$NETNS_PREFIX-$h" "$@" &
+        NETNS_PID=$!
+}
+
 netns_teardown() {
         local h
         [ -n "$NETNS_PREFIX" ] || return 0

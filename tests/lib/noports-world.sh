@@ -16,10 +16,10 @@ noports_world_up() {
         world_onboard device @device || return 1
 
         # the relay
-        netns_exec relay "$(world_bin srvd)" -a @relay -i "$(netns_ip relay)" \
+        netns_spawn relay "$(world_bin srvd)" -a @relay -i "$(netns_ip relay)" \
                 --root-domain "$ROOT_DOMAIN" --ca-file "$CA_FILE" -k "$(world_keys @relay)" -v \
-                > "$WORLD_DIR/srvd.log" 2>&1 &
-        SRVD_PID=$!
+                > "$WORLD_DIR/srvd.log" 2>&1
+        SRVD_PID=$NETNS_PID
         WORLD_PIDS+=($SRVD_PID)
 
         # the device: an sshd bound to loopback only, and sshnpd
@@ -39,8 +39,8 @@ KbdInteractiveAuthentication no
 UsePAM no
 PermitRootLogin prohibit-password
 CFG
-        netns_exec device /usr/sbin/sshd -D -e -f "$dev/sshd_config" > "$WORLD_DIR/sshd.log" 2>&1 &
-        WORLD_PIDS+=($!)
+        netns_spawn device /usr/sbin/sshd -D -e -f "$dev/sshd_config" > "$WORLD_DIR/sshd.log" 2>&1
+        WORLD_PIDS+=($NETNS_PID)
         noports_start_sshnpd "$@"
 
         # the client's ssh key
@@ -50,11 +50,11 @@ CFG
 
 # noports_start_sshnpd [extra sshnpd flags]: (re)starts sshnpd on the device
 noports_start_sshnpd() {
-        netns_exec device env HOME="$WORLD_DIR/home/@device" USER=root NOPORTS_SRV="$(world_bin srv)" \
+        netns_spawn device env HOME="$WORLD_DIR/home/@device" USER=root NOPORTS_SRV="$(world_bin srv)" \
                 "$(world_bin sshnpd)" -a @device -m @client -d "$DEVICE" -s \
                 --root-domain "$ROOT_DOMAIN" --ca-file "$CA_FILE" -k "$(world_keys @device)" -v "$@" \
-                >> "$WORLD_DIR/sshnpd.log" 2>&1 &
-        SSHNPD_PID=$!
+                >> "$WORLD_DIR/sshnpd.log" 2>&1
+        SSHNPD_PID=$NETNS_PID
         WORLD_PIDS+=($SSHNPD_PID)
         # ready once its monitor runs
         local n=100

@@ -36,9 +36,9 @@ world_start_atserver() {
         for a in "$@"; do
                 "$(world_bin atserverd)" --data-dir "$WORLD_DIR/atserver" --add-atsign "$a" > "$WORLD_DIR/cram/$a" || return 1
         done
-        netns_exec "$host" "$(world_bin atserverd)" --data-dir "$WORLD_DIR/atserver" --listen "$ip" \
-                --root-port 64 --hostname "$ip" > "$WORLD_DIR/atserverd.log" 2>&1 &
-        WORLD_PIDS+=($!)
+        netns_spawn "$host" "$(world_bin atserverd)" --data-dir "$WORLD_DIR/atserver" --listen "$ip" \
+                --root-port 64 --hostname "$ip" > "$WORLD_DIR/atserverd.log" 2>&1
+        WORLD_PIDS+=($NETNS_PID)
         ROOT_DOMAIN="$ip:64"
         CA_FILE="$WORLD_DIR/atserver/ca.pem"
         world_wait_port "$host" "$ip" 64 || { cat "$WORLD_DIR/atserverd.log" >&2; return 1; }
