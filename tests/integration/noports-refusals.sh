@@ -50,7 +50,7 @@ grep -q "@stranger" "$WORLD_DIR/sshnpd.log" && pass "sshnpd logged the non-manag
 SID=$(cat /proc/sys/kernel/random/uuid)
 SIG=$(head -c 256 /dev/urandom | base64 -w0)
 PAYLOAD="{\"direct\":true,\"sessionId\":\"$SID\",\"host\":\"$(netns_ip relay)\",\"port\":1,\"authenticateToRvd\":true,\"clientNonce\":\"a\",\"rvdNonce\":\"b\",\"encryptRvdTraffic\":true,\"clientEphemeralPK\":\"AAAA\",\"clientEphemeralPKType\":\"rsa2048\"}"
-at_cli_as @client monitor "$SID" --count 1 --timeout 20 > "$WORLD_DIR/forged.out" 2>&1 &
+at_cli_as @client --count 1 --timeout 20 monitor "$SID" > "$WORLD_DIR/forged.out" 2>&1 &
 MON=$!
 sleep 1
 at_cli_as @client notify @device "ssh_request.$DEVICE.sshnp" \
