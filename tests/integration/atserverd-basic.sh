@@ -56,11 +56,15 @@ expect_missing() {
         grep -qF "$3" "$WORLD_DIR/missing.err" || fail "the error does not name $3"
 }
 
-# wait_log PATTERN SECONDS: until atserverd's log has PATTERN
+# wait_log PATTERN SECONDS [COUNT]: until atserverd's log has PATTERN (COUNT times, default 1)
 wait_log() {
-        local n=$(( $2 * 10 ))
-        while [ $n -gt 0 ] && ! grep -q -- "$1" "$WORLD_DIR/atserverd.log"; do sleep 0.1; n=$((n - 1)); done
-        grep -q -- "$1" "$WORLD_DIR/atserverd.log"
+        local n=$(( $2 * 10 )) want=${3:-1}
+        while [ $n -gt 0 ]; do
+                [ "$(grep -c -- "$1" "$WORLD_DIR/atserverd.log")" -ge "$want" ] && return 0
+                sleep 0.1
+                n=$((n - 1))
+        done
+        return 1
 }
 
 netns_setup "bas$$" server alice bob || fail "network namespaces"
@@ -146,6 +150,12 @@ ok "notification from @alice reached @bob's monitor, decrypted, on a monitor ali
 # --- a restart keeps every acknowledged value
 cli alice @alice put @bob:after.demo@alice "still here" 2> "$WORLD_DIR/put.err" || fail "put before restart"
 cli alice @alice put note2.demo@alice "mine too" 2> "$WORLD_DIR/put.err" || fail "put before restart"
+# @bob's monitor outlives the restart: it reconnects and resumes
+cli bob @bob --json --count 1 --timeout 60 monitor 'afterrestart\.demo' > "$WORLD_DIR/monitor-r.out" \
+        2> "$WORLD_DIR/monitor-r.err" &
+MPID=$!
+PIDS+=("$MPID")
+wait_log "monitor started atsign=@bob" 10 2 || fail "@bob's second monitor did not start"
 # the world's atserverd runs under a subshell: find the process itself in its namespace
 OLD=$(ip netns pids "$NETNS_PREFIX-server")
 [ "$(wc -w <<< "$OLD")" = 1 ] && [ "$(cat /proc/"$OLD"/comm)" = atserverd ] || fail "cannot find atserverd: '$OLD'"
@@ -164,6 +174,12 @@ kill -0 "$NEW" 2>/dev/null || fail "the restarted atserverd exited"
 expect_get alice @alice public:greeting.demo@alice "hello again"
 expect_get alice @alice note2.demo@alice "mine too"
 expect_get bob @bob @bob:after.demo@alice "still here"
-ok "after a restart of atserverd every value is still there"
+cli alice @alice notify @bob afterrestart.demo "told after the restart" > /dev/null 2> "$WORLD_DIR/notify.err" ||
+        fail "notify after the restart"
+wait "$MPID" || fail "@bob's monitor did not get the notification after the restart"
+[ "$(/usr/bin/python3 -c 'import json,sys; n=json.loads(open(sys.argv[1]).read()); print(n["key"], n["value"])' \
+        "$WORLD_DIR/monitor-r.out")" = "@bob:afterrestart.demo@alice told after the restart" ] ||
+        fail "monitor after the restart saw: $(cat "$WORLD_DIR/monitor-r.out")"
+ok "after a restart of atserverd every value is still there, and @bob's monitor came back by itself"
 
 echo "all basic checks passed"
