@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <netdb.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "log.h"
@@ -82,7 +84,31 @@ static int one_session(const NptArgs *a, uint16_t *local_port, bool *ret_interru
         return r;
 }
 
-int npt_run(const NptArgs *a) {
+/* --local-host: the first item of the comma list that resolves; "0" means every address
+ * (upstream npt.dart) */
+static int pick_local_host(const char *list, char **ret) {
+        _cleanup_free_ char *copy = strdup(list);
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *h = strtok_r(copy, ", \t", &save); h; h = strtok_r(NULL, ", \t", &save)) {
+                struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *res = NULL;
+                if (streq(h, "0"))
+                        h = (char *) "0.0.0.0";
+                if (getaddrinfo(h, "0", &hints, &res) != 0)
+                        continue;
+                freeaddrinfo(res);
+                *ret = strdup(h);
+                return *ret ? 0 : -ENOMEM;
+        }
+        fprintf(stderr, "npt: none of --local-host %s resolves to a local address\n", list);
+        return -EADDRNOTAVAIL;
+}
+
+int npt_run(const NptArgs *args) {
+        _cleanup_free_ char *local_host = NULL;
+        NptArgs copy = *args, *a = &copy;
         uint16_t local_port = a->local_port;
         bool interrupted = false;
         int r;
@@ -91,6 +117,14 @@ int npt_run(const NptArgs *a) {
                 fprintf(stderr, "npt: --relay-auth-mode %s is not supported yet; use payload\n", a->relay_auth_mode);
                 return -EOPNOTSUPP;
         }
+        if (a->only_443) {
+                fputs("npt: --443 needs the escr relay auth mode, which is not supported yet\n", stderr);
+                return -EOPNOTSUPP;
+        }
+        r = pick_local_host(a->local_host, &local_host);
+        if (r < 0)
+                return r;
+        copy.local_host = local_host;
         for (;;) {
                 r = one_session(a, &local_port, &interrupted);
                 if (interrupted)

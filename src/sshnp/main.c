@@ -67,6 +67,14 @@ static int run(const SshnpArgs *a) {
                 fprintf(stderr, "sshnp: --relay-auth-mode %s is not supported yet; use payload\n", a->relay_auth_mode);
                 return -EOPNOTSUPP;
         }
+        if (a->only_443) {
+                fputs("sshnp: --443 needs the escr relay auth mode, which is not supported yet\n", stderr);
+                return -EOPNOTSUPP;
+        }
+        if (!streq(a->ssh_client, "openssh")) {
+                fprintf(stderr, "sshnp: --ssh-client %s is not supported: only openssh\n", a->ssh_client);
+                return -EOPNOTSUPP;
+        }
         if (a->send_ssh_public_key) {
                 r = read_public_key(a->identity_file, &public_key);
                 if (r < 0)
