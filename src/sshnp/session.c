@@ -75,6 +75,17 @@ unsigned np_session_required_features(const NpSessionOptions *o) {
         return f;
 }
 
+/* Text a peer sent, made safe for a terminal: no control characters, bounded. */
+static char *peer_text(const char *value) {
+        size_t n = strnlen(value, 1024);
+        char *t = strndup(value, n);
+
+        for (char *p = t; p && *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        *p = ' ';
+        return t;
+}
+
 static void on_notification(NpClient *c, const char *from, const char *key, const char *value, void *userdata) {
         SessionState *st = userdata;
         const NpSessionOptions *o = st->o;
@@ -89,7 +100,7 @@ static void on_notification(NpClient *c, const char *from, const char *key, cons
         } else if (streq(from, o->to) && streq(key, st->key_response)) {
                 if (st->response || !value)
                         return;
-                st->response = strdup(value);
+                st->response = value[0] == '{' ? strdup(value) : peer_text(value);
         } else if (streq(from, o->srvd) && streq(key, st->key_relay)) {
                 if (st->relay || !value)
                         return;
@@ -97,7 +108,7 @@ static void on_notification(NpClient *c, const char *from, const char *key, cons
                         st->relay_nack = strdup("the relay's answer is malformed");
         } else if (streq(from, o->srvd) && streq(key, st->key_nack)) {
                 if (!st->relay_nack)
-                        st->relay_nack = strdup(value ?: "refused");
+                        st->relay_nack = value ? peer_text(value) : strdup("refused");
         } else {
                 log_debug("Ignoring notification %s from %s", key, from);
                 return;

@@ -40,6 +40,9 @@ int ssh_command_build(const SshCommandParams *p, char ***ret) {
                                                                                    p->remote_user[0] == '-' ||
                                                                                    strpbrk(p->remote_user, "@ \t\n"))))
                 return -EINVAL;
+        for (const char *u = p->remote_user; u && *u; u++)
+                if ((unsigned char) *u < 0x20 || *u == 0x7f)
+                        return -EINVAL; /* the name comes from the device */
         snprintf(port, sizeof port, "%u", p->local_port);
         if ((r = push(&l, "ssh")) < 0 || (r = push(&l, "-p")) < 0 || (r = push(&l, port)) < 0)
                 return r;

@@ -65,6 +65,8 @@ TEST(ssh_command_refuses_what_ssh_would_read_as_an_option) {
         ASSERT_ERR(ssh_command_build(&p, &argv), -EINVAL);
         p.remote_user = "a b";
         ASSERT_ERR(ssh_command_build(&p, &argv), -EINVAL);
+        p.remote_user = "root\x1b]0;x\x07";
+        ASSERT_ERR(ssh_command_build(&p, &argv), -EINVAL);
         p.remote_user = "root";
         p.local_port = 0;
         ASSERT_ERR(ssh_command_build(&p, &argv), -EINVAL);
