@@ -46,6 +46,24 @@ static int decrypt_value(const uint8_t key[AT_AES_KEY_SIZE], const char *iv_b64,
         return *ret ? 0 : -ENOMEM;
 }
 
+/* Plain values with a newline travel base64-encoded with "encoding:base64" (at_client_sdk
+ * transformer/request_transformer/put_request_transformer.dart _encodeIfValueContainsNewLine). */
+static int decode_plain(const char *value, const AtMetadata *md, char **ret) {
+        _cleanup_free_ uint8_t *raw = NULL;
+        size_t size;
+        int r;
+
+        if (!md->encoding || !streq(md->encoding, "base64"))
+                return 0;
+        r = at_base64_decode(value, strlen(value), strlen(value), &raw, &size);
+        if (r < 0)
+                return -EBADMSG;
+        if (memchr(raw, 0, size))
+                return -EBADMSG;
+        *ret = strndup((const char *) raw, size);
+        return *ret ? 1 : -ENOMEM;
+}
+
 static int print_decrypted(Cli *cli, const AtKey *k, const char *text, const char *value, const AtMetadata *md) {
         _cleanup_(at_secure_freep) uint8_t *key = NULL;
         _cleanup_free_ char *plain = NULL;
@@ -53,7 +71,10 @@ static int print_decrypted(Cli *cli, const AtKey *k, const char *text, const cha
         int r;
 
         if (md->is_encrypted != AT_TRUE) {
-                printf("%s\n", value);
+                r = decode_plain(value, md, &plain);
+                if (r < 0)
+                        return cli_fail(cli, r, "get (decoding the base64 value)", text);
+                printf("%s\n", plain ?: value);
                 return 0;
         }
         key = at_secure_alloc(AT_AES_KEY_SIZE);
@@ -95,10 +116,13 @@ int cli_get(Cli *cli, const char *text) {
                 return log_oom();
 
         if (k->type == AT_KEY_PUBLIC && !mine && !k->cached) {
-                /* someone else's public key: plookup:<entity>@<owner> */
-                if (asprintf(&remote, "%s%s", entity, k->shared_by) < 0)
+                /* someone else's public key: plookup:all:<entity>@<owner>, with the metadata */
+                _cleanup_free_ char *data = NULL;
+                if (asprintf(&remote, "plookup:all:%s%s", entity, k->shared_by) < 0)
                         return log_oom();
-                r = at_verb_plookup(conn, remote, false, timeout, &value);
+                r = at_conn_command_data(conn, remote, timeout, &data);
+                if (r >= 0)
+                        r = at_verb_parse_all(data, strlen(data), &value, &md);
         } else if (k->type == AT_KEY_SHARED && !mine && !k->cached) {
                 /* shared with us: lookup:<entity>@<owner> */
                 if (asprintf(&remote, "%s%s", entity, k->shared_by) < 0)
@@ -163,6 +187,11 @@ int cli_put(Cli *cli, const char *text, const char *value) {
                 r = encrypt_for(cli, k, value, &md, &ciphertext);
                 if (r < 0)
                         return cli_fail(cli, r, "put (encrypting)", text);
+        } else if (strchr(value, '\n')) {
+                /* a plain value cannot hold a newline on the wire: put_request_transformer.dart */
+                r = at_base64_encode(value, strlen(value), &ciphertext);
+                if (r < 0 || at_metadata_set(&md.encoding, "base64") < 0)
+                        return log_oom();
         }
         r = at_verb_update(at_client_conn(cli->client), text, &md, ciphertext ?: value,
                            at_client_command_timeout(cli->client));

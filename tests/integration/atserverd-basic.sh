@@ -18,6 +18,7 @@ PIDS=()
 cleanup() {
         local p
         for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+        for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
         world_teardown
         netns_teardown
         rm -rf "$WORLD_DIR"
@@ -80,6 +81,18 @@ expect_get bob @bob public:greeting.demo@alice "hello world"
 cli alice @alice put public:greeting.demo@alice "hello again" 2> "$WORLD_DIR/put.err" || fail "put public again"
 expect_get bob @bob public:greeting.demo@alice "hello again"
 ok "public key: put, get by owner and by @bob, overwrite"
+
+# values with newlines: a plain one travels base64-encoded with encoding:base64 (as upstream's
+# client sends it), a shared one inside its ciphertext; both read back exactly
+MULTI=$'first line\nsecond line\n\tthird, indented'
+cli alice @alice put public:poem.demo@alice "$MULTI" 2> "$WORLD_DIR/put.err" || fail "put multi-line public"
+expect_get bob @bob public:poem.demo@alice "$MULTI"
+expect_get alice @alice public:poem.demo@alice "$MULTI"
+cli alice @alice put @bob:poem.demo@alice "$MULTI" 2> "$WORLD_DIR/put.err" || fail "put multi-line shared"
+expect_get bob @bob @bob:poem.demo@alice "$MULTI"
+cli alice @alice delete public:poem.demo@alice 2> "$WORLD_DIR/delete.err" || fail "delete multi-line public"
+cli alice @alice delete @bob:poem.demo@alice 2> "$WORLD_DIR/delete.err" || fail "delete multi-line shared"
+ok "multi-line values, public and shared, read back exactly"
 
 # --- self keys: stored encrypted, read back in clear
 cli alice @alice put note.demo@alice "only for alice" 2> "$WORLD_DIR/put.err" || fail "put self"

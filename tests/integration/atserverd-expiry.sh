@@ -17,6 +17,7 @@ PIDS=()
 cleanup() {
         local p
         for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+        for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
         world_teardown
         netns_teardown
         rm -rf "$WORLD_DIR"
