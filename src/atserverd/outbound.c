@@ -352,6 +352,11 @@ int ats_outbound_lookup(AtsServer *s, AtsHosted *from, const char *owner, const 
         return op_start(s, from ? OP_LOOKUP : OP_PLOOKUP, from, owner, cmd, done, userdata, NULL);
 }
 
+int ats_outbound_command(AtsServer *s, AtsHosted *from, const char *target, const char *command,
+                         AtsOutboundDone done, void *userdata) {
+        return op_start(s, OP_LOOKUP, from, target, command, done, userdata, NULL);
+}
+
 int ats_outbound_verify_pol(AtsServer *s, const char *from_atsign, const char *session_id,
                             const char *challenge, AtsOutboundDone done, void *userdata) {
         AtsOutbound *op = NULL;

@@ -158,6 +158,22 @@ void ats_notifier_push(AtsServer *s, const AtsNotification *n);
 /* Sends one notification to monitor session ss if it matches the regex. */
 void ats_notifier_send_to(AtsSession *ss, const AtsNotification *n);
 
+/* cache.c: "cached:" copies of keys other atSigns share with a hosted atSign */
+/* After notification n was stored for hosted atSign n->owner: caches an update that carries a
+ * ttr, removes the copy on a delete when it was cached with ccd. */
+int ats_cache_on_notification(AtsServer *s, const AtsNotification *n, const AtsMetadata *m);
+/* The cached copy of key ("@c:k@d", "public:k@d") in atsign's store if live and fresh (ttr -1,
+ * or before its refresh time); -ENOENT, -ESTALE otherwise. */
+int ats_cache_get(AtsServer *s, const char *atsign, const char *key, int64_t now, AtsRecord **ret);
+
+/* verbs_notify.c: sending a notification n (owner = the sending hosted atSign, type sent) to
+ * n->to: stored, delivered here when n->to is hosted here (and cached per m), else forwarded
+ * with retries. ttln in ms. n->command is set by this call. */
+int ats_notify_send(AtsServer *s, AtsNotification *n, const AtsMetadata *m, int64_t ttln);
+/* update/delete of a key shared with another atSign notifies it (upstream autoNotify) */
+void ats_notify_shared_change(AtsServer *s, AtsHosted *h, const char *key, const char *value, const AtsMetadata *m,
+                              const char *operation);
+
 /* outbound.c: server-to-server (from + pol), see at_server outbound_client.dart */
 typedef void (*AtsOutboundDone)(AtsServer *s, int error, const char *response, void *userdata);
 /* Sends a notify command body to the owner atSign's server as hosted atSign from. */
@@ -166,6 +182,10 @@ int ats_outbound_notify(AtsServer *s, AtsHosted *from, const char *to_atsign, co
 /* lookup:<key>@<owner> on another server, authenticated as from (pol) */
 int ats_outbound_lookup(AtsServer *s, AtsHosted *from, const char *owner, const char *lookup_arg,
                         AtsOutboundDone done, void *userdata);
+/* any one command line (e.g. "scan <regex>") on another server, authenticated as from (pol);
+ * done gets the answer line without its prompt */
+int ats_outbound_command(AtsServer *s, AtsHosted *from, const char *target, const char *command,
+                         AtsOutboundDone done, void *userdata);
 /* unauthenticated lookups used by pol verification (lookup of the signed proof, plookup of
  * the signing public key) */
 int ats_outbound_verify_pol(AtsServer *s, const char *from_atsign, const char *session_id,

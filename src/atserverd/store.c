@@ -277,6 +277,40 @@ static void meta_merge(json_t *o, const AtsMetadata *m) {
         meta_set_str(o, "skeEncAlgo", m->ske_enc_algo);
 }
 
+void ats_metadata_from_json(json_t *o, AtsMetadata *m) {
+        ats_metadata_init(m);
+        const struct {
+                const char *name;
+                int64_t *v;
+        } ints[] = { { "ttl", &m->ttl }, { "ttb", &m->ttb }, { "ttr", &m->ttr } };
+        for (size_t i = 0; i < ELEMENTSOF(ints); i++) {
+                json_t *v = json_object_get(o, ints[i].name);
+                if (json_is_integer(v))
+                        *ints[i].v = json_integer_value(v);
+        }
+        const struct {
+                const char *name;
+                int *v;
+        } bools[] = { { "ccd", &m->ccd }, { "isBinary", &m->is_binary }, { "isEncrypted", &m->is_encrypted } };
+        for (size_t i = 0; i < ELEMENTSOF(bools); i++) {
+                json_t *v = json_object_get(o, bools[i].name);
+                if (json_is_boolean(v))
+                        *bools[i].v = json_is_true(v);
+        }
+        const struct {
+                const char *name;
+                const char **v;
+        } strs[] = {
+                { "dataSignature", &m->data_signature }, { "sharedKeyStatus", &m->shared_key_status },
+                { "sharedKeyEnc", &m->shared_key_enc },   { "pubKeyCS", &m->pub_key_cs },
+                { "encoding", &m->encoding },             { "encKeyName", &m->enc_key_name },
+                { "encAlgo", &m->enc_algo },              { "ivNonce", &m->iv_nonce },
+                { "skeEncKeyName", &m->ske_enc_key_name }, { "skeEncAlgo", &m->ske_enc_algo },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(strs); i++)
+                *strs[i].v = json_string_value(json_object_get(o, strs[i].name));
+}
+
 static int64_t meta_int(json_t *o, const char *name) {
         json_t *v = json_object_get(o, name);
         return json_is_integer(v) ? json_integer_value(v) : 0;

@@ -63,6 +63,10 @@ int ats_store_keys(AtsStore *s, const char *atsign, int64_t now, char ***ret);
 /* Removes expired keys, notifications, OTPs and stale enrolment requests. */
 int ats_store_sweep(AtsStore *s, int64_t now);
 
+/* The inverse of the merge ats_store_put does: a record's metadata JSON as AtsMetadata; the
+ * strings point into o. */
+void ats_metadata_from_json(json_t *o, AtsMetadata *m);
+
 /* AtData JSON as upstream's llookup:all returns it / AtMetaData JSON for :meta */
 json_t *ats_record_to_json(const AtsRecord *r, const char *atsign, bool with_data);
 

@@ -28,6 +28,24 @@ static void reply_store_error(AtsSession *ss, int r, const char *key) {
         }
 }
 
+/* A change to a key shared with another atSign ("@bob:k@alice") is notified to it. */
+static void notify_change(AtsSession *ss, const char *key, const char *value, const AtsMetadata *given,
+                          const char *operation) {
+        _cleanup_(ats_record_freep) AtsRecord *rec = NULL;
+        AtsMetadata m;
+
+        if (key[0] != '@')
+                return;
+        /* the metadata as stored: an update keeps what it does not mention */
+        if (given && ats_store_get(ss->server->store, ss->hosted->atsign, key, ats_now_ms(), &rec) >= 0)
+                ats_metadata_from_json(rec->meta, &m);
+        else if (given)
+                m = *given;
+        else
+                ats_metadata_init(&m);
+        ats_notify_shared_change(ss->server, ss->hosted, key, value, &m, operation);
+}
+
 void ats_verb_update(AtsSession *ss, AtsCommand *c) {
         _cleanup_free_ char *key = NULL;
         int64_t commit;
@@ -65,6 +83,7 @@ void ats_verb_update(AtsSession *ss, AtsCommand *c) {
                 return;
         }
         ats_reply_dataf(ss, "%" PRIi64, commit);
+        notify_change(ss, key, c->value, &c->meta, "update");
 }
 
 void ats_verb_update_meta(AtsSession *ss, AtsCommand *c) {
@@ -145,7 +164,7 @@ static AtsSession *find_session(AtsServer *s, uint64_t id) {
         return NULL;
 }
 
-static void remote_lookup_done(AtsServer *s, int error, const char *response, void *userdata) {
+static void remote_done(AtsServer *s, int error, const char *response, void *userdata) {
         LookupContext *ctx = userdata;
         AtsSession *ss = find_session(s, ctx->session);
         free(ctx->cache_key);
@@ -202,6 +221,22 @@ static void lookup_local_other(AtsSession *ss, AtsCommand *c, AtsHosted *other, 
         reply_record(ss, rec, c->operation, other->atsign);
 }
 
+/* lookup_verb_handler.dart _fetchDataOwnedByOtherAtSign: a fresh cached copy answers
+ * ("cached:@alice:k@bob", or "cached:public:k@bob" for plookup) unless bypassCache. */
+static bool lookup_cached(AtsSession *ss, AtsCommand *c, const char *owner, bool plookup) {
+        _cleanup_(ats_record_freep) AtsRecord *rec = NULL;
+        _cleanup_free_ char *key = NULL;
+
+        if (c->bypass_cache)
+                return false;
+        if (asprintf(&key, "%s%s%s%s", plookup ? "public" : ss->hosted->atsign, ":", c->key, owner) < 0)
+                return false;
+        if (ats_cache_get(ss->server, ss->hosted->atsign, key, ats_now_ms(), &rec) < 0)
+                return false;
+        reply_record(ss, rec, c->operation, owner);
+        return true;
+}
+
 static void lookup_remote(AtsSession *ss, AtsCommand *c, const char *owner, bool plookup) {
         _cleanup_free_ char *arg = NULL;
         LookupContext *ctx;
@@ -218,7 +253,7 @@ static void lookup_remote(AtsSession *ss, AtsCommand *c, const char *owner, bool
         }
         ctx->session = ss->id;
         ss->busy = true;
-        r = ats_outbound_lookup(ss->server, plookup ? NULL : ss->hosted, owner, arg, remote_lookup_done, ctx);
+        r = ats_outbound_lookup(ss->server, plookup ? NULL : ss->hosted, owner, arg, remote_done, ctx);
         if (r < 0) {
                 free(ctx);
                 ss->busy = false;
@@ -244,6 +279,8 @@ void ats_verb_lookup(AtsSession *ss, AtsCommand *c) {
                         ats_reply_error(ss, "AT0015", "public:%s%s does not exist in keystore", c->key, owner);
                         return;
                 }
+                if (lookup_cached(ss, c, owner, plookup))
+                        return;
                 AtsHosted *other = ats_server_find_hosted(ss->server, owner);
                 if (other) {
                         lookup_local_other(ss, c, other, plookup);
@@ -302,55 +339,39 @@ void ats_verb_lookup(AtsSession *ss, AtsCommand *c) {
 
 /* ---- scan ---- */
 
-void ats_verb_scan(AtsSession *ss, AtsCommand *c) {
+typedef enum ScanView {
+        SCAN_OWNER,  /* the atSign itself: everything but private and (unless asked) hidden keys */
+        SCAN_SHARED, /* another atSign (pol): the keys shared with it, without its "@x:" prefix */
+        SCAN_PUBLIC, /* anyone: the public keys, without "public:" */
+} ScanView;
+
+/* scan_verb_handler.dart getLocalKeys: the keys of atsign matching re (NULL = all) as one view
+ * shows them, as a JSON array text. */
+static int scan_keys(AtsSession *ss, const char *atsign, const regex_t *re, ScanView view, const char *shared_with,
+                     bool show_hidden, char **ret) {
         _cleanup_strv_free_ char **keys = NULL;
-        regex_t re;
-        bool have_re = false;
         int r;
 
-        if (c->for_atsign) {
-                _cleanup_free_ char *other = NULL;
-                if (!ss->authenticated) {
-                        ats_reply_error(ss, "AT0401", "Scan to another atSign cannot be performed without auth");
-                        return;
-                }
-                if (ats_atsign_fix(c->for_atsign, &other) < 0 || !streq(other, ss->hosted->atsign)) {
-                        /* scanning another atSign's server is not supported: nothing is shared */
-                        ats_reply_data(ss, "[]");
-                        return;
-                }
-        }
-        if (c->regex) {
-                if (strlen(c->regex) > 512 || regcomp(&re, c->regex, REG_EXTENDED | REG_NOSUB) != 0) {
-                        ats_reply_error(ss, "AT0003", "Invalid regular expression. %s is not a valid regex", c->regex);
-                        return;
-                }
-                have_re = true;
-        }
-        r = ats_store_keys(ss->server->store, ss->hosted->atsign, ats_now_ms(), &keys);
-        if (r < 0) {
-                if (have_re)
-                        regfree(&re);
-                reply_store_error(ss, r, "keys");
-                return;
-        }
+        r = ats_store_keys(ss->server->store, atsign, ats_now_ms(), &keys);
+        if (r < 0)
+                return r;
         json_t *a = json_array();
         for (char **k = keys; a && *k; k++) {
                 const char *shown = *k;
-                if (have_re && regexec(&re, *k, 0, NULL, 0) != 0)
+                if (re && regexec(re, *k, 0, NULL, 0) != 0)
                         continue;
-                if (ss->authenticated) {
+                if (view == SCAN_OWNER) {
                         if (strneq(*k, "privatekey:", 11) || strneq(*k, "private:", 8))
                                 continue;
-                        if (ats_key_is_hidden(*k) && !c->show_hidden)
+                        if (ats_key_is_hidden(*k) && !show_hidden)
                                 continue;
                         if (ss->enrollment_id && !ats_session_may_access(ss, *k, false))
                                 continue;
                         if (ss->enrollment_id && strstr(*k, ".__manage"))
                                 continue;
-                } else if (ss->pol_authenticated && ss->from_atsign) {
-                        size_t n = strlen(ss->from_atsign);
-                        if (!strneq(*k, ss->from_atsign, n) || (*k)[n] != ':')
+                } else if (view == SCAN_SHARED) {
+                        size_t n = strlen(shared_with);
+                        if (!strneq(*k, shared_with, n) || (*k)[n] != ':')
                                 continue;
                         shown = *k + n + 1;
                 } else {
@@ -360,16 +381,87 @@ void ats_verb_scan(AtsSession *ss, AtsCommand *c) {
                 }
                 json_array_append_new(a, json_string(shown));
         }
-        if (have_re)
-                regfree(&re);
         char *j = a ? json_dumps(a, JSON_COMPACT) : NULL;
         json_decref(a);
-        if (!j) {
+        if (!j)
+                return -ENOMEM;
+        *ret = j;
+        return 0;
+}
+
+/* scan:@bob on @alice's connection: the keys @bob shares with @alice, asked of @bob's server
+ * after from + pol (scan_verb_handler.dart _getExternalKeys, outbound_client.dart scan). */
+static void scan_remote(AtsSession *ss, const char *owner, const char *regex) {
+        _cleanup_free_ char *cmd = NULL;
+        LookupContext *ctx;
+        int r;
+
+        if ((regex ? asprintf(&cmd, "scan %s", regex) : asprintf(&cmd, "scan")) < 0 ||
+            !(ctx = calloc(1, sizeof *ctx))) {
                 ats_reply_error(ss, "AT0011", "out of memory");
                 return;
         }
+        ctx->session = ss->id;
+        ss->busy = true;
+        r = ats_outbound_command(ss->server, ss->hosted, owner, cmd, remote_done, ctx);
+        if (r < 0) {
+                free(ctx);
+                ss->busy = false;
+                ats_reply_error(ss, r == -ENXIO ? "AT0007" : "AT0021", "Unable to reach the atServer of %s", owner);
+        }
+}
+
+void ats_verb_scan(AtsSession *ss, AtsCommand *c) {
+        _cleanup_free_ char *other = NULL, *j = NULL;
+        regex_t re;
+        bool have_re = false;
+        AtsHosted *other_here = NULL;
+        int r;
+
+        if (c->for_atsign) {
+                if (!ss->authenticated) {
+                        ats_reply_error(ss, "AT0401", "Scan to another atSign cannot be performed without auth");
+                        return;
+                }
+                if (ats_atsign_fix(c->for_atsign, &other) < 0) {
+                        ats_reply_error(ss, "AT0003", "invalid atSign");
+                        return;
+                }
+                if (streq(other, ss->hosted->atsign)) {
+                        free(other);
+                        other = NULL;
+                }
+        }
+        if (c->regex) {
+                if (strlen(c->regex) > 512 || regcomp(&re, c->regex, REG_EXTENDED | REG_NOSUB) != 0) {
+                        ats_reply_error(ss, "AT0003", "Invalid regular expression. %s is not a valid regex", c->regex);
+                        return;
+                }
+                have_re = true;
+        }
+        if (other) {
+                other_here = ats_server_find_hosted(ss->server, other);
+                if (!other_here) {
+                        if (have_re)
+                                regfree(&re);
+                        scan_remote(ss, other, c->regex);
+                        return;
+                }
+                /* hosted here: its store answers as its server would answer us after pol */
+                r = scan_keys(ss, other_here->atsign, have_re ? &re : NULL, SCAN_SHARED, ss->hosted->atsign, false, &j);
+        } else if (ss->authenticated)
+                r = scan_keys(ss, ss->hosted->atsign, have_re ? &re : NULL, SCAN_OWNER, NULL, c->show_hidden, &j);
+        else if (ss->pol_authenticated && ss->from_atsign)
+                r = scan_keys(ss, ss->hosted->atsign, have_re ? &re : NULL, SCAN_SHARED, ss->from_atsign, false, &j);
+        else
+                r = scan_keys(ss, ss->hosted->atsign, have_re ? &re : NULL, SCAN_PUBLIC, NULL, false, &j);
+        if (have_re)
+                regfree(&re);
+        if (r < 0) {
+                reply_store_error(ss, r, "keys");
+                return;
+        }
         ats_reply_data(ss, j);
-        free(j);
 }
 
 /* ---- delete ---- */
@@ -419,4 +511,6 @@ void ats_verb_delete(AtsSession *ss, AtsCommand *c) {
                 return;
         }
         ats_reply_dataf(ss, "%" PRIi64, commit);
+        if (r >= 0)
+                notify_change(ss, key, NULL, NULL, "delete");
 }

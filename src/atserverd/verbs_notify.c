@@ -36,14 +36,13 @@ static json_t *notification_meta(const AtsMetadata *m) {
 
 /* The notify command one atServer sends another (resource_manager.dart
  * _prepareNotificationCommandBody), without the leading "notify:". */
-static int forward_body(const AtsNotification *n, const AtsCommand *c, int64_t ttln, char **ret) {
+static int forward_body(const AtsNotification *n, const AtsMetadata *m, int64_t ttln, char **ret) {
         char *s = NULL;
         size_t size = 0;
         FILE *f = open_memstream(&s, &size);
         if (!f)
                 return -ENOMEM;
         fprintf(f, "id:%s:%s:messageType:%s:notifier:SYSTEM:ttln:%" PRIi64, n->id, n->operation, n->message_type, ttln);
-        const AtsMetadata *m = &c->meta;
         if (m->ttl != ATS_UNSET)
                 fprintf(f, ":ttl:%" PRIi64, m->ttl);
         if (m->ttb != ATS_UNSET)
@@ -118,6 +117,76 @@ void ats_outbound_retry_queued(AtsServer *s) {
         for (size_t i = 0; i < n; i++)
                 (void) forward(s, l[i]);
         ats_notifications_free(l, n);
+}
+
+int ats_notify_send(AtsServer *s, AtsNotification *n, const AtsMetadata *m, int64_t ttln) {
+        AtsHosted *other = ats_server_find_hosted(s, n->to);
+        int r;
+
+        n->type = ATS_NOTIFICATION_SENT;
+        if (other) {
+                /* both atSigns live here: the receiving copy is stored directly */
+                n->status = (char *) "delivered";
+                r = ats_store_notification_add(s->store, n);
+                if (r >= 0) {
+                        AtsNotification rcv = *n;
+                        rcv.type = ATS_NOTIFICATION_RECEIVED;
+                        rcv.owner = other->atsign;
+                        rcv.command = NULL;
+                        /* cached before the monitors hear of it, so a lookup they make finds it */
+                        if (ats_cache_on_notification(s, &rcv, m) < 0)
+                                log_warning("Failed to cache %s for %s", rcv.key, rcv.owner);
+                        r = ats_notifier_deliver_local(s, &rcv);
+                }
+                log_info("notification id=%s from=%s to=%s delivered locally", n->id, n->from, n->to);
+                return r;
+        }
+        n->status = (char *) "queued";
+        r = forward_body(n, m, ttln, &n->command);
+        if (r >= 0)
+                r = ats_store_notification_add(s->store, n);
+        if (r >= 0 && forward(s, n) < 0)
+                log_info("notification id=%s to=%s queued for retry", n->id, n->to);
+        free(n->command);
+        n->command = NULL;
+        return r;
+}
+
+/* abstract_update_verb_handler.dart notify() and delete_verb_handler.dart _notify(): with
+ * autoNotify (upstream's default), a change to "@bob:k@alice" is notified to @bob, whose
+ * server then keeps or drops its cached copy. */
+void ats_notify_shared_change(AtsServer *s, AtsHosted *h, const char *key, const char *value, const AtsMetadata *m,
+                              const char *operation) {
+        _cleanup_free_ char *to = NULL;
+        const char *colon;
+        int64_t now = ats_now_ms();
+        char uuid[37];
+        int r;
+
+        if (key[0] != '@' || !(colon = strchr(key, ':')))
+                return;
+        to = strndup(key, (size_t) (colon - key));
+        if (!to || streq(to, h->atsign) || strchr(to + 1, '@'))
+                return;
+        ats_uuid(uuid);
+        AtsNotification n = {
+                .id = uuid,
+                .owner = h->atsign,
+                .from = h->atsign,
+                .to = to,
+                .key = (char *) key,
+                .value = (char *) value,
+                .operation = (char *) operation,
+                .message_type = (char *) "key",
+                .is_encrypted = m->is_encrypted > 0,
+                .meta = notification_meta(m),
+                .created_at = now,
+                .expires_at = now + DEFAULT_TTLN_MS,
+        };
+        r = ats_notify_send(s, &n, m, DEFAULT_TTLN_MS);
+        json_decref(n.meta);
+        if (r < 0)
+                log_warning_errno(r, "Failed to notify %s of the %s of %s: %m", to, operation, key);
 }
 
 static char *notification_key(const AtsCommand *c, const char *to, const char *from, bool text) {
@@ -201,6 +270,10 @@ void ats_verb_notify(AtsSession *ss, AtsCommand *c) {
                         return;
                 }
                 n.type = ATS_NOTIFICATION_RECEIVED;
+                /* notify_verb_handler.dart: an update with ttr is cached, a delete drops a
+                 * copy cached with ccd; before the monitors hear of it */
+                if (ats_cache_on_notification(s, &n, &c->meta) < 0)
+                        log_warning("Failed to cache %s for %s", n.key, n.owner);
                 r = ats_notifier_deliver_local(s, &n);
                 json_decref(n.meta);
                 if (r < 0)
@@ -216,29 +289,8 @@ void ats_verb_notify(AtsSession *ss, AtsCommand *c) {
         } else if (c->public_scope) {
                 n.type = ATS_NOTIFICATION_SENT;
                 r = ats_store_notification_add(s->store, &n);
-        } else {
-                AtsHosted *other = ats_server_find_hosted(s, to);
-                n.type = ATS_NOTIFICATION_SENT;
-                if (other) {
-                        /* both atSigns live here: the receiving copy is stored directly */
-                        r = ats_store_notification_add(s->store, &n);
-                        if (r >= 0) {
-                                AtsNotification rcv = n;
-                                rcv.type = ATS_NOTIFICATION_RECEIVED;
-                                rcv.owner = other->atsign;
-                                r = ats_notifier_deliver_local(s, &rcv);
-                        }
-                        log_info("notification id=%s from=%s to=%s delivered locally", n.id, from, to);
-                } else {
-                        n.status = (char *) "queued";
-                        r = forward_body(&n, c, ttln, &n.command);
-                        if (r >= 0)
-                                r = ats_store_notification_add(s->store, &n);
-                        if (r >= 0 && forward(s, &n) < 0)
-                                log_info("notification id=%s to=%s queued for retry", n.id, to);
-                        free(n.command);
-                }
-        }
+        } else
+                r = ats_notify_send(s, &n, &c->meta, ttln);
         json_decref(n.meta);
         if (r < 0) {
                 log_error_errno(r, "Failed to store notification atsign=%s: %m", ss->hosted->atsign);

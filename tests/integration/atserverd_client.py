@@ -67,7 +67,8 @@ class Conn:
             if not rest.startswith(b"@"):
                 return None
             j = rest.find(b"@", 1)
-            if rest == b"@" or (len(rest) > 1 and rest[1:2] in (b"d", b"e", b"n")):
+            # a bare "@" is followed by the next answer; "@d@", "@e@" are atSigns' prompts
+            if rest == b"@" or rest[1:].startswith((b"data:", b"error:", b"notification:")):
                 self.buf = rest[1:]
                 return line
             if j < 0:

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "secure.h"
+#include "server.h"
 #include "store.h"
 #include "tests.h"
 
@@ -133,6 +134,113 @@ TEST(otp_is_single_use) {
         ats_store_free(s);
 }
 
+static AtsNotification received(const char *owner, const char *from, const char *key, const char *value,
+                                const char *operation) {
+        return (AtsNotification){
+                .id = (char *) "n", .owner = (char *) owner, .type = ATS_NOTIFICATION_RECEIVED, .from = (char *) from,
+                .to = (char *) owner, .key = (char *) key, .value = (char *) value, .operation = (char *) operation,
+                .message_type = (char *) "key",
+        };
+}
+
+static bool has_key(AtsStore *s, const char *atsign, const char *key) {
+        AtsRecord *r = NULL;
+        if (ats_store_get(s, atsign, key, ats_now_ms(), &r) < 0)
+                return false;
+        ats_record_free(r);
+        return true;
+}
+
+/* upstream notify_verb_handler.dart: @d's update of a key shared with @c, with ttr, leaves
+ * "cached:@c:<key>@d" in @c's store; a delete removes it only when cached with ccd */
+TEST(shared_key_with_ttr_is_cached_and_cascade_deleted) {
+        AtsServer srv = { .store = open_store() };
+        AtsRecord *r = NULL;
+        AtsMetadata m;
+        AtsNotification n;
+
+        ASSERT_OK(ats_store_atsign_add(srv.store, "@c", "secret", NULL, 0));
+        ats_metadata_init(&m);
+        m.ttr = -1;
+        m.ccd = 1;
+        m.iv_nonce = "aXY=";
+        n = received("@c", "@d", "@c:device_info.dev.sshnp@d", "v1", "update");
+        ASSERT_OK(ats_cache_on_notification(&srv, &n, &m));
+        ASSERT_OK(ats_store_get(srv.store, "@c", "cached:@c:device_info.dev.sshnp@d", ats_now_ms(), &r));
+        ASSERT_STREQ(r->value, "v1");
+        ASSERT_STREQ(json_string_value(json_object_get(r->meta, "ivNonce")), "aXY=");
+        ats_record_free(r);
+        r = NULL;
+        /* ttr -1: usable for lookups until told otherwise */
+        ASSERT_OK(ats_cache_get(&srv, "@c", "@c:device_info.dev.sshnp@d", ats_now_ms() + 86400000LL, &r));
+        ASSERT_STREQ(r->value, "v1");
+        ats_record_free(r);
+        r = NULL;
+
+        /* a later update without value keeps the value, with value replaces it */
+        n = received("@c", "@d", "@c:device_info.dev.sshnp@d", "v2", "update");
+        ASSERT_OK(ats_cache_on_notification(&srv, &n, &m));
+        ASSERT_OK(ats_cache_get(&srv, "@c", "@c:device_info.dev.sshnp@d", ats_now_ms(), &r));
+        ASSERT_STREQ(r->value, "v2");
+        ats_record_free(r);
+        r = NULL;
+
+        /* no ttr: not cached; keys not shared with the receiver or not owned by the sender: not cached */
+        AtsMetadata plain;
+        ats_metadata_init(&plain);
+        n = received("@c", "@d", "@c:other.sshnp@d", "x", "update");
+        ASSERT_OK(ats_cache_on_notification(&srv, &n, &plain));
+        ASSERT_TRUE(!has_key(srv.store, "@c", "cached:@c:other.sshnp@d"));
+        n = received("@c", "@x", "@c:forged.sshnp@d", "x", "update");
+        ASSERT_OK(ats_cache_on_notification(&srv, &n, &m));
+        ASSERT_TRUE(!has_key(srv.store, "@c", "cached:@c:forged.sshnp@d"));
+        n = received("@c", "@d", "@e:notmine.sshnp@d", "x", "update");
+        ASSERT_OK(ats_cache_on_notification(&srv, &n, &m));
+        ASSERT_TRUE(!has_key(srv.store, "@c", "cached:@e:notmine.sshnp@d"));
+
+        /* a positive ttr: stale once it has passed */
+        AtsMetadata soon;
+        ats_metadata_init(&soon);
+        soon.ttr = 1000;
+        n = received("@c", "@d", "@c:username.dev.sshnp@d", "alice", "update");
+        ASSERT_OK(ats_cache_on_notification(&srv, &n, &soon));
+        ASSERT_OK(ats_cache_get(&srv, "@c", "@c:username.dev.sshnp@d", ats_now_ms(), &r));
+        ats_record_free(r);
+        r = NULL;
+        ASSERT_ERR(ats_cache_get(&srv, "@c", "@c:username.dev.sshnp@d", ats_now_ms() + 5000, &r), -ESTALE);
+        ASSERT_ERR(ats_cache_get(&srv, "@c", "@c:missing@d", ats_now_ms(), &r), -ENOENT);
+
+        /* delete: cascades only for ccd */
+        n = received("@c", "@d", "@c:username.dev.sshnp@d", NULL, "delete");
+        ASSERT_OK(ats_cache_on_notification(&srv, &n, &plain));
+        ASSERT_TRUE(has_key(srv.store, "@c", "cached:@c:username.dev.sshnp@d"));
+        n = received("@c", "@d", "@c:device_info.dev.sshnp@d", NULL, "delete");
+        ASSERT_OK(ats_cache_on_notification(&srv, &n, &plain));
+        ASSERT_TRUE(!has_key(srv.store, "@c", "cached:@c:device_info.dev.sshnp@d"));
+        ats_store_free(srv.store);
+}
+
+TEST(metadata_json_round_trip) {
+        AtsStore *s = open_store();
+        AtsRecord *r = NULL;
+        AtsMetadata m, back;
+        ats_metadata_init(&m);
+        m.ttl = 2592000000LL;
+        m.ttr = -1;
+        m.ccd = 1;
+        m.is_encrypted = 1;
+        m.shared_key_enc = "c2tl";
+        ASSERT_OK(ats_store_atsign_add(s, "@d", "secret", NULL, 0));
+        ASSERT_OK(ats_store_put(s, "@d", "@c:k@d", "v", &m, "@d", ats_now_ms(), NULL));
+        ASSERT_OK(ats_store_get(s, "@d", "@c:k@d", ats_now_ms(), &r));
+        ats_metadata_from_json(r->meta, &back);
+        ASSERT_TRUE(back.ttl == 2592000000LL && back.ttr == -1 && back.ccd == 1 && back.is_encrypted == 1);
+        ASSERT_TRUE(back.ttb == ATS_UNSET && back.is_binary == -1 && back.iv_nonce == NULL);
+        ASSERT_STREQ(back.shared_key_enc, "c2tl");
+        ats_record_free(r);
+        ats_store_free(s);
+}
+
 int main(void) {
         ASSERT_OK(at_secure_init());
         ASSERT_TRUE(mkdtemp(dir) != NULL);
@@ -141,6 +249,8 @@ int main(void) {
         RUN(ttl_and_ttb);
         RUN(notifications_expire_and_order);
         RUN(otp_is_single_use);
+        RUN(shared_key_with_ttr_is_cached_and_cascade_deleted);
+        RUN(metadata_json_round_trip);
         char cmd[300];
         snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
         (void) system(cmd);
