@@ -50,6 +50,7 @@ static int one_session(const NptArgs *a, uint16_t *local_port, bool *ret_interru
                 .timeout_ms = (int64_t) MIN(a->timeout_usec / 1000ULL, (uint64_t) INT64_MAX),
                 .require_adjustable_timeout = a->timeout_usec != NPT_DEFAULT_TIMEOUT_USEC,
                 .local_host = a->local_host, .local_port = *local_port, .srv_timeout_usec = a->timeout_usec,
+                .heartbeat_usec = a->heartbeat_usec,
                 .verbose = a->verbose,
         };
         NpClient c;

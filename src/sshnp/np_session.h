@@ -31,6 +31,7 @@ typedef struct NpSessionOptions {
         const char *local_host;          /* srv's listener; NULL: localhost */
         uint16_t local_port;             /* 0: a free one */
         uint64_t srv_timeout_usec;
+        uint64_t heartbeat_usec;         /* npt -H, passed to srv; 0: srv's default */
         bool verbose;
 } NpSessionOptions;
 
@@ -38,6 +39,7 @@ typedef struct NpSession {
         uint16_t local_port;
         char *remote_user;               /* when looked up */
         char *session_id;
+        bool twin_keys;                  /* the daemon advertised twinKeys: one key per direction */
         SrvProcess srv;
 } NpSession;
 

@@ -240,7 +240,7 @@ static int check_features(SessionState *st) {
         return -EPROTONOSUPPORT;
 }
 
-static int send_session_request(SessionState *st, const char *ephemeral_pk) {
+static int send_session_request(SessionState *st, const char *ephemeral_pk, bool twin_keys) {
         NpClient *c = st->client;
         const NpSessionOptions *o = st->o;
         _cleanup_free_ char *key = NULL, *text = NULL;
@@ -251,6 +251,10 @@ static int send_session_request(SessionState *st, const char *ephemeral_pk) {
                 .client_nonce = st->client_nonce, .rvd_nonce = st->relay->rvd_nonce,
                 .encrypt_rvd_traffic = o->encrypt_rvd_traffic, .client_ephemeral_pk = (char *) ephemeral_pk,
                 .client_ephemeral_pk_type = (char *) "rsa2048", .timeout_ms = o->timeout_ms,
+                /* the newer fields only for a daemon that says it knows them (issue 4: baseline
+                 * to baseline peers); payload relay auth either way */
+                .newer_fields = twin_keys, .relay_auth_mode = NP_RELAY_AUTH_PAYLOAD, .twin_keys = twin_keys,
+                .relay_atsign = (char *) o->srvd,
         };
         json_t *j = NULL;
         int r;
@@ -272,7 +276,8 @@ static bool have_response(void *userdata) {
 }
 
 /* The daemon's answer: plain text is its refusal; JSON must be an envelope signed by @d */
-static int check_response(SessionState *st, const AtRsaPrivate *ephemeral, SessionKey **ret_key) {
+static int check_response(SessionState *st, const AtRsaPrivate *ephemeral, bool twin_keys, SessionKey **ret_key,
+                          SessionKey **ret_key_d2c) {
         NpClient *c = st->client;
         const NpSessionOptions *o = st->o;
         const char *prog = c->options->program;
@@ -319,6 +324,14 @@ static int check_response(SessionState *st, const AtRsaPrivate *ephemeral, Sessi
                 return -EBADMSG;
         }
         r = session_unwrap_key(ephemeral, resp->aes_key_c2d, resp->iv_c2d, ret_key);
+        if (r >= 0 && twin_keys) {
+                if (!resp->aes_key_d2c || !resp->iv_d2c) {
+                        fprintf(stderr, "%s: the device daemon %s advertised twin keys but sent one key\n", prog,
+                                o->to);
+                        return -EBADMSG;
+                }
+                r = session_unwrap_key(ephemeral, resp->aes_key_d2c, resp->iv_d2c, ret_key_d2c);
+        }
         if (r < 0)
                 fprintf(stderr, "%s: cannot unwrap the session key from %s: %s\n", prog, o->to, strerror(-r));
         return r;
@@ -332,14 +345,15 @@ static int send_public_key(SessionState *st) {
         return np_client_notify(st->client, st->o->to, key, st->o->ssh_public_key);
 }
 
-static int start_srv(SessionState *st, NpSession *s, const SessionKey *key) {
+static int start_srv(SessionState *st, NpSession *s, const SessionKey *key, const SessionKey *key_d2c) {
         NpClient *c = st->client;
         const NpSessionOptions *o = st->o;
         _cleanup_free_ char *auth = NULL;
         SrvSpawnParams p = {
                 .relay_host = st->relay->host, .relay_port = st->relay->port_a, .local_host = o->local_host,
                 .local_port = o->local_port, .multi = o->kind == NP_REQUEST_NPT,
-                .timeout_usec = o->srv_timeout_usec, .key = key, .verbose = o->verbose,
+                .timeout_usec = o->srv_timeout_usec, .key = key, .key_d2c = key_d2c,
+                .heartbeat_usec = o->heartbeat_usec, .verbose = o->verbose,
         };
         int r;
 
@@ -381,7 +395,7 @@ static int session_run(SessionState *st, NpSession *s) {
         const char *me = c->options->atsign;
         _cleanup_(at_rsa_private_freep) AtRsaPrivate *ephemeral = NULL;
         _cleanup_(at_rsa_public_freep) AtRsaPublic *ephemeral_pub = NULL;
-        _cleanup_(session_key_freep) SessionKey *key = NULL;
+        _cleanup_(session_key_freep) SessionKey *key = NULL, *key_d2c = NULL;
         _cleanup_free_ char *ephemeral_pk = NULL, *regex = NULL, *username_key = NULL;
         uint64_t ping_deadline, relay_deadline;
         int r, username_error = 0;
@@ -436,7 +450,8 @@ static int session_run(SessionState *st, NpSession *s) {
 
         if (o->ssh_public_key && (r = send_public_key(st)) < 0)
                 return r;
-        r = send_session_request(st, ephemeral_pk);
+        s->twin_keys = o->encrypt_rvd_traffic && (st->ping->features & NP_FEATURE_TWIN_KEYS);
+        r = send_session_request(st, ephemeral_pk, s->twin_keys);
         if (r < 0)
                 return r;
         r = np_client_wait(c, have_response, st, RESPONSE_TIMEOUT_USEC);
@@ -448,11 +463,11 @@ static int session_run(SessionState *st, NpSession *s) {
         if (r < 0)
                 return r;
         np_client_monitor_stop(c);
-        r = check_response(st, ephemeral, &key);
+        r = check_response(st, ephemeral, s->twin_keys, &key, &key_d2c);
         if (r < 0)
                 return r;
         log_info("Device %s accepted session %s; starting the local end", o->device, st->sid);
-        return start_srv(st, s, key);
+        return start_srv(st, s, key, key_d2c);
 }
 
 int np_session_open(NpClient *c, const NpSessionOptions *o, NpSession *s) {

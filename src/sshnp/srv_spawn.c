@@ -112,7 +112,7 @@ static int on_srv_output(sd_event_source *source, int fd, uint32_t revents, void
 }
 
 static void child_exec(const SrvSpawnParams *p, int err_fd) {
-        char port_s[8], local_port_s[8], timeout_s[24];
+        char port_s[8], local_port_s[8], timeout_s[24], heartbeat_s[24];
         const char *argv[24];
         sigset_t none;
         int n = 0, devnull;
@@ -150,10 +150,23 @@ static void child_exec(const SrvSpawnParams *p, int err_fd) {
                 argv[n++] = "--rv-auth";
                 (void) setenv("RV_AUTH", p->rv_auth, 1);
         }
-        if (p->key) {
+        if (p->key && p->key_d2c) {
+                /* twin keys, newer srv.dart names */
+                argv[n++] = "--rv-e2ee";
+                (void) setenv("RV_AES_C2D", p->key->key_b64, 1);
+                (void) setenv("RV_IV_C2D", p->key->iv_b64, 1);
+                (void) setenv("RV_AES_D2C", p->key_d2c->key_b64, 1);
+                (void) setenv("RV_IV_D2C", p->key_d2c->iv_b64, 1);
+        } else if (p->key) {
                 argv[n++] = "--rv-e2ee";
                 (void) setenv("RV_AES", p->key->key_b64, 1);
                 (void) setenv("RV_IV", p->key->iv_b64, 1);
+        }
+        if (p->heartbeat_usec > 0) {
+                snprintf(heartbeat_s, sizeof heartbeat_s, "%llu",
+                         (unsigned long long) MAX(p->heartbeat_usec / 1000000ULL, 1ULL));
+                argv[n++] = "--heartbeat";
+                argv[n++] = heartbeat_s;
         }
         if (p->verbose)
                 argv[n++] = "-v";

@@ -20,7 +20,9 @@ typedef struct SrvSpawnParams {
         bool multi;
         uint64_t timeout_usec;
         const char *rv_auth;       /* auth line without '\n', or NULL */
-        const SessionKey *key;     /* NULL: no encryption */
+        const SessionKey *key;     /* NULL: no encryption; else client->device (or both ways) */
+        const SessionKey *key_d2c; /* twin keys: device->client; NULL: baseline, one key both ways */
+        uint64_t heartbeat_usec;   /* multi mode control-channel heartbeat; 0: srv's default */
         bool verbose;
 } SrvSpawnParams;
 
