@@ -154,8 +154,17 @@ void ats_verb_llookup(AtsSession *ss, AtsCommand *c) {
 
 typedef struct LookupContext {
         uint64_t session;
-        char *cache_key;
+        /* a lookup that maintains our cached copy: "cached:<cache_key>" in cache_atsign's store */
+        char *cache_atsign, *cache_key, *key_owner, *operation;
 } LookupContext;
+
+static void lookup_context_free(LookupContext *ctx) {
+        free(ctx->cache_atsign);
+        free(ctx->cache_key);
+        free(ctx->key_owner);
+        free(ctx->operation);
+        free(ctx);
+}
 
 static AtsSession *find_session(AtsServer *s, uint64_t id) {
         for (AtsSession *ss = s->sessions; ss; ss = ss->next)
@@ -164,15 +173,67 @@ static AtsSession *find_session(AtsServer *s, uint64_t id) {
         return NULL;
 }
 
+static void cache_drop(AtsServer *s, LookupContext *ctx) {
+        _cleanup_free_ char *name = NULL;
+        if (asprintf(&name, "cached:%s", ctx->cache_key) >= 0)
+                (void) ats_store_delete(s->store, ctx->cache_atsign, name, NULL);
+}
+
+/* cache_manager.dart remoteLookUp(maintainCache: true): the other server's answer to
+ * "lookup:all:" is cached when it carries a ttr; "does not exist" drops our copy. Returns the
+ * data to answer for the operation the client asked, or NULL to pass the answer on as it is. */
+static char *lookup_maintain_cache(AtsServer *s, LookupContext *ctx, const char *response) {
+        _cleanup_(json_decrefp) json_t *o = NULL;
+        _cleanup_free_ char *name = NULL;
+        int r;
+
+        if (strneq(response, "error:", 6)) {
+                if (strstr(response, "AT0015"))
+                        cache_drop(s, ctx);
+                return NULL;
+        }
+        if (!strneq(response, "data:", 5))
+                return NULL;
+        if (streq(response, "data:null")) {
+                cache_drop(s, ctx);
+                return NULL;
+        }
+        o = json_loads(response + 5, JSON_REJECT_DUPLICATES, NULL);
+        json_t *data = json_object_get(o, "data"), *meta = json_object_get(o, "metaData");
+        if (!json_is_object(o) || !json_is_object(meta) || !(json_is_string(data) || json_is_null(data)))
+                return NULL;
+        json_t *ttr = json_object_get(meta, "ttr");
+        /* ttr 0 or none: the owner does not allow caching */
+        if (json_is_integer(ttr) && json_integer_value(ttr) != 0 && json_is_string(data) &&
+            asprintf(&name, "cached:%s", ctx->cache_key) >= 0 && strlen(name) <= ATS_KEY_MAX) {
+                AtsMetadata m;
+                ats_metadata_from_json(meta, &m);
+                r = ats_store_put(s->store, ctx->cache_atsign, name, json_string_value(data), &m, ctx->key_owner,
+                                  ats_now_ms(), NULL);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to cache %s for %s: %m", name, ctx->cache_atsign);
+        }
+        if (ctx->operation && streq(ctx->operation, "all"))
+                return strdup(response + 5);
+        if (ctx->operation && streq(ctx->operation, "meta"))
+                return json_dumps(meta, JSON_COMPACT);
+        return strdup(json_is_string(data) ? json_string_value(data) : "null");
+}
+
 static void remote_done(AtsServer *s, int error, const char *response, void *userdata) {
         LookupContext *ctx = userdata;
+        _cleanup_free_ char *answer = NULL;
         AtsSession *ss = find_session(s, ctx->session);
-        free(ctx->cache_key);
-        free(ctx);
+
+        if (error >= 0 && response && ctx->cache_key)
+                answer = lookup_maintain_cache(s, ctx, response);
+        lookup_context_free(ctx);
         if (!ss)
                 return;
         if (error < 0)
                 ats_reply_error(ss, "AT0021", "Unable to connect to secondary: %s", strerror(-error));
+        else if (answer)
+                ats_reply_data(ss, answer);
         else if (strneq(response, "data:", 5))
                 ats_reply_data(ss, response + 5);
         else if (strneq(response, "error:", 6)) {
@@ -242,20 +303,38 @@ static void lookup_remote(AtsSession *ss, AtsCommand *c, const char *owner, bool
         LookupContext *ctx;
         int r;
 
-        if (asprintf(&arg, "%s%s%s%s", c->operation ? c->operation : "", c->operation ? ":" : "", c->key, owner) < 0) {
-                ats_reply_error(ss, "AT0011", "out of memory");
-                return;
-        }
         ctx = calloc(1, sizeof *ctx);
         if (!ctx) {
                 ats_reply_error(ss, "AT0011", "out of memory");
                 return;
         }
         ctx->session = ss->id;
+        if (plookup)
+                r = asprintf(&arg, "%s%s%s%s", c->operation ? c->operation : "", c->operation ? ":" : "", c->key, owner);
+        else {
+                /* always "all:", so the answer can refresh our cached copy
+                 * (lookup_verb_handler.dart, cache_manager.dart remoteLookUp) */
+                r = asprintf(&arg, "all:%s%s", c->key, owner);
+                if (r >= 0)
+                        r = asprintf(&ctx->cache_key, "%s:%s%s", ss->hosted->atsign, c->key, owner);
+                ctx->cache_atsign = strdup(ss->hosted->atsign);
+                ctx->key_owner = strdup(owner);
+                ctx->operation = c->operation ? strdup(c->operation) : NULL;
+                if (r >= 0 && (!ctx->cache_atsign || !ctx->key_owner || (c->operation && !ctx->operation)))
+                        r = -ENOMEM;
+                if (r >= 0)
+                        for (char *p = ctx->cache_key; *p; p++)
+                                *p = (char) tolower((unsigned char) *p);
+        }
+        if (r < 0) {
+                lookup_context_free(ctx);
+                ats_reply_error(ss, "AT0011", "out of memory");
+                return;
+        }
         ss->busy = true;
         r = ats_outbound_lookup(ss->server, plookup ? NULL : ss->hosted, owner, arg, remote_done, ctx);
         if (r < 0) {
-                free(ctx);
+                lookup_context_free(ctx);
                 ss->busy = false;
                 ats_reply_error(ss, r == -ENXIO ? "AT0007" : "AT0021", "Unable to reach the atServer of %s", owner);
         }
@@ -405,7 +484,7 @@ static void scan_remote(AtsSession *ss, const char *owner, const char *regex) {
         ss->busy = true;
         r = ats_outbound_command(ss->server, ss->hosted, owner, cmd, remote_done, ctx);
         if (r < 0) {
-                free(ctx);
+                lookup_context_free(ctx);
                 ss->busy = false;
                 ats_reply_error(ss, r == -ENXIO ? "AT0007" : "AT0021", "Unable to reach the atServer of %s", owner);
         }

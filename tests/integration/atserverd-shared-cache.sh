@@ -124,7 +124,23 @@ eventually(lambda: cached() == {"cached:@c:username.dev.sshnp@d"}, "cascade dele
 assert data_json(cc.cmd("scan:@d device_info")) == []
 print("ok   deleting a key shared with ccd:true removes @c's cached copy; ccd:false keeps it")
 
-# 6. lookup answered from the cache while @d's server is down; bypassCache goes to @d
+# 6. a remote lookup maintains the cache: an answer with ttr is cached again, "does not exist"
+# drops the copy (cache_manager.dart remoteLookUp)
+r = d.cmd("update:ttr:86400000:@c:remote.dev.sshnp@d r1")
+assert r.startswith("data:"), r
+eventually(lambda: "cached:@c:remote.dev.sshnp@d" in cached(), "cached remote key")
+assert cc.cmd("delete:cached:@c:remote.dev.sshnp@d").startswith("data:")
+assert "cached:@c:remote.dev.sshnp@d" not in cached()
+assert cc.cmd("lookup:remote.dev.sshnp@d") == "data:r1"
+assert "cached:@c:remote.dev.sshnp@d" in cached()
+meta = data_json(cc.cmd("lookup:meta:remote.dev.sshnp@d"))
+assert meta["ttr"] == 86400000, meta
+r = cc.cmd("lookup:bypassCache:true:username.dev.sshnp@d")
+assert r.startswith("error:") and "AT0015" in r, r
+assert "cached:@c:username.dev.sshnp@d" not in cached()
+print("ok   a remote lookup caches an answer with ttr and drops the copy of a key that is gone")
+
+# 7. lookup answered from the cache while @d's server is down; bypassCache goes to @d
 r = d.cmd("update:ttr:-1:ccd:true:@c:device_info.dev.sshnp@d info-v3")
 assert r.startswith("data:"), r
 eventually(lambda: cc.cmd("llookup:cached:@c:device_info.dev.sshnp@d") == "data:info-v3", "cache again")
