@@ -106,6 +106,8 @@ void ats_verb_update_meta(AtsSession *ss, AtsCommand *c) {
                 return;
         }
         ats_reply_dataf(ss, "%" PRIi64, commit);
+        /* update_meta_verb_handler.dart notifies too, without a value */
+        notify_change(ss, key, NULL, &c->meta, "update");
 }
 
 /* "data:<value>", or the AtData / AtMetaData JSON for all / meta */

@@ -15,7 +15,7 @@ PY=/usr/bin/python3
 T=$(mktemp -d)
 PA= PB=
 cleanup() {
-        for p in $PA $PB; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+        for p in $PA $PB; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
         rm -rf "$T"
 }
 trap cleanup EXIT
@@ -114,7 +114,12 @@ print("ok   @c's server keeps cached:@c:<key>@d for keys shared with ttr (not wi
 r = d.cmd("update:ttr:-1:ccd:true:@c:device_info.dev.sshnp@d info-v2")
 assert r.startswith("data:"), r
 eventually(lambda: cc.cmd("llookup:cached:@c:device_info.dev.sshnp@d") == "data:info-v2", "refreshed cache")
-print("ok   a later update of the shared key refreshes the cached copy")
+# update:meta is notified too, without a value: the cached copy keeps its value, takes the metadata
+r = d.cmd("update:meta:@c:username.dev.sshnp@d:ttl:3600000")
+assert r.startswith("data:"), r
+eventually(lambda: data_json(cc.cmd("llookup:meta:cached:@c:username.dev.sshnp@d"))["ttl"] == 3600000, "meta update")
+assert cc.cmd("llookup:cached:@c:username.dev.sshnp@d") == "data:alice"
+print("ok   a later update (or update:meta) of the shared key refreshes the cached copy")
 
 # 5. delete cascades when ccd is true only
 assert d.cmd("delete:@c:device_info.dev.sshnp@d").startswith("data:")

@@ -184,6 +184,15 @@ TEST(notify_forms) {
         ASSERT_STREQ(d.notifier, "SYSTEM");
         ASSERT_TRUE(!d.value);
         ats_command_done(&d);
+        /* an update forwarded with its cache fields (resource_manager.dart prepareNotifyCommandBody) */
+        PARSE_OK("notify:id:y:update:messageType:key:notifier:SYSTEM:ttln:86400000:ttl:2592000000:ttr:-1:ccd:true:"
+                 "isEncrypted:true:ivNonce:SVY=:@c:device_info.dev.sshnp@d:ct", &c);
+        ASSERT_TRUE(c.meta.ttr == -1 && c.meta.ccd == 1 && c.meta.ttl == 2592000000LL && c.meta.ttb == ATS_UNSET);
+        ASSERT_STREQ(c.for_atsign, "c");
+        ASSERT_STREQ(c.key, "device_info.dev.sshnp");
+        ASSERT_STREQ(c.atsign, "d");
+        ASSERT_STREQ(c.value, "ct");
+        ats_command_done(&c);
         PARSE_OK("notify:messageType:text:@bob:hello there", &c);
         ASSERT_STREQ(c.key, "hello there");
         ats_command_done(&c);
