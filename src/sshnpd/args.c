@@ -28,6 +28,7 @@ enum {
         ARG_NO_UN_HIDE,
         ARG_NO_SSHPUBLICKEY,
         ARG_NO_VERBOSE,
+        ARG_NO_TWIN_KEYS,
 };
 
 /* upstream sshnpd_config.dart: names, aliases ("keyFile", "manager", "po", "dg", "username",
@@ -75,6 +76,8 @@ static const struct option options[] = {
         { "version", no_argument, NULL, ARG_VERSION },
         { "doctor", no_argument, NULL, ARG_DOCTOR },
         { "output", no_argument, NULL, 'o' },
+        /* ours, hidden: a test/compat switch that makes the daemon speak only the baseline */
+        { "no-twin-keys", no_argument, NULL, ARG_NO_TWIN_KEYS },
         {}
 };
 
@@ -314,6 +317,9 @@ int sshnpd_args_parse(SshnpdArgs *a, int argc, char **argv) {
                         break;
                 case ARG_CLEAR_CACHED_PKS:
                         a->clear_cached_pks = true;
+                        break;
+                case ARG_NO_TWIN_KEYS:
+                        a->no_twin_keys = true;
                         break;
                 case ARG_STRICT:
                         a->strict = 1;

@@ -43,6 +43,10 @@ typedef struct SshnpdArgs {
         bool version;              /* --version */
         bool doctor;               /* --doctor */
         bool output;               /* -o, --output */
+        /* ours, hidden (not in --help): a test/compat switch. The daemon then neither advertises
+         * twinKeys nor honours a request for them: it behaves as a baseline (5.x) daemon, so that
+         * tests can check that newer clients fall back to one key for both directions. */
+        bool no_twin_keys;         /* --no-twin-keys */
 } SshnpdArgs;
 
 /* Fills args from argv. Returns 0 when the daemon should run, 1 when --help or --version was

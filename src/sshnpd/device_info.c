@@ -9,6 +9,7 @@
 #include "aes.h"
 #include "base64.h"
 #include "dart_json.h"
+#include "capabilities.h"
 #include "log.h"
 #include "messages.h"
 #include "protocol.h"
@@ -41,10 +42,10 @@ int device_info_json(SshnpdProtocol *p, char **ret) {
                 .version = (char *) NOPORTS_VERSION,
                 .core_package_version = core,
                 .has_supported_features = true,
-                .features = NP_FEATURE_SR_AUTH | NP_FEATURE_SR_E2EE | NP_FEATURE_SUPPORTS_PORT_CHOICE |
-                            NP_FEATURE_ADJUSTABLE_TIMEOUT | (a->sshpublickey ? NP_FEATURE_ACCEPTS_PUBLIC_KEYS : 0),
-                .features_present = NP_FEATURE_BASELINE_MASK,
+                .features = sshnpd_features(a),
+                .features_present = sshnpd_features_present(a),
                 .allowed_services = services,
+                .np_cp_version = (char *) sshnpd_np_cp_version(sshnpd_features_implemented(a)),
         };
         r = np_ping_to_json(&ping, &j);
         if (r < 0)

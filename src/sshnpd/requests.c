@@ -7,23 +7,26 @@
 #include <sys/wait.h>
 
 #include "envelope.h"
+#include "capabilities.h"
 #include "log.h"
 #include "messages.h"
 #include "protocol.h"
 #include "relay_auth.h"
+#include "response.h"
 #include "session_crypto.h"
+#include "srv_command.h"
 
 #define RESPONSE_TTL_MS 10000
 #define SRV_READY_TIMEOUT_USEC (15ULL * 1000000ULL) /* newer upstream waits 15 s */
 #define SRV_READY_LINE "rv started successfully"
-#define SSH_SRV_TIMEOUT_S 30 /* upstream sshnp passes 30 s */
 
 typedef struct PendingSrv {
         SshnpdProtocol *protocol;
         char *session_id;
         char *client;
         NpRequestKind kind;
-        SessionKey *session_key;
+        SessionKey *session_key;     /* baseline: both ways; twin keys: client -> device (C2D) */
+        SessionKey *session_key_d2c; /* twin keys only: device -> client */
         char *client_pk;
         int fd;               /* srv's stderr */
         sd_event_source *io;
@@ -86,6 +89,7 @@ static void pending_free(PendingSrv *ps) {
         if (ps->fd >= 0)
                 close(ps->fd);
         session_key_free(ps->session_key);
+        session_key_free(ps->session_key_d2c);
         free(ps->session_id);
         free(ps->client);
         free(ps->client_pk);
@@ -99,25 +103,11 @@ void requests_free_pending(SshnpdProtocol *p) {
 
 static int send_success(PendingSrv *ps) {
         SshnpdProtocol *p = ps->protocol;
-        _cleanup_(at_rsa_public_freep) AtRsaPublic *ephemeral = NULL;
         _cleanup_free_ char *text = NULL;
-        NpSessionResponse resp = { .status = (char *) "connected", .session_id = ps->session_id };
-        json_t *j = NULL;
         int r;
 
-        r = at_rsa_public_from_base64(ps->client_pk, &ephemeral);
-        if (r >= 0)
-                r = session_wrap(ephemeral, ps->session_key->key_b64, &resp.aes_key_c2d);
-        if (r >= 0)
-                r = session_wrap(ephemeral, ps->session_key->iv_b64, &resp.iv_c2d);
-        if (r >= 0)
-                r = np_session_response_to_json(&resp, ps->kind == NP_REQUEST_SSH ? NP_RESPONSE_SSH_BASELINE
-                                                                                  : NP_RESPONSE_NPT_BASELINE, &j);
-        if (r >= 0)
-                r = envelope_sign(j, p->keys->encrypt_private, &text);
-        json_decref(j);
-        free(resp.aes_key_c2d);
-        free(resp.iv_c2d);
+        r = sshnpd_response_build(ps->kind, ps->session_id, ps->client_pk, ps->session_key, ps->session_key_d2c,
+                                  p->keys->encrypt_private, &text);
         if (r < 0) {
                 reply_error(p, ps->client, ps->session_id, "Failed to build the session response: %s", strerror(-r));
                 return r;
@@ -204,34 +194,12 @@ static const char *srv_path(void) {
 
 /* fork + exec srv with its secrets in the environment (never argv); stderr comes back on a pipe */
 static int spawn_srv(const NpSessionRequest *req, const char *host, uint16_t port, const SessionKey *key,
-                     const char *auth_line, pid_t *ret_pid, int *ret_fd) {
-        char port_s[16], relay_port_s[16], timeout_s[32];
-        const char *argv[20];
-        int pipefd[2], n = 0;
+                     const SessionKey *key_d2c, const char *auth_line, pid_t *ret_pid, int *ret_fd) {
+        SrvCommand cmd;
+        int pipefd[2];
         pid_t pid;
 
-        snprintf(port_s, sizeof(port_s), "%u", port);
-        snprintf(relay_port_s, sizeof(relay_port_s), "%u", req->relay_port);
-        snprintf(timeout_s, sizeof(timeout_s), "%lld",
-                 (long long) (req->kind == NP_REQUEST_NPT ? MAX(req->timeout_ms / 1000, 1) : SSH_SRV_TIMEOUT_S));
-        argv[n++] = "srv";
-        argv[n++] = "-h";
-        argv[n++] = req->relay_host;
-        argv[n++] = "-p";
-        argv[n++] = relay_port_s;
-        argv[n++] = "--local-port";
-        argv[n++] = port_s;
-        argv[n++] = "--local-host";
-        argv[n++] = host;
-        argv[n++] = "--timeout";
-        argv[n++] = timeout_s;
-        if (req->kind == NP_REQUEST_NPT)
-                argv[n++] = "--multi";
-        if (auth_line)
-                argv[n++] = "--rv-auth";
-        argv[n++] = "--rv-e2ee";
-        argv[n] = NULL;
-
+        srv_command_build(&cmd, req, host, port, key, key_d2c, auth_line);
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return -errno;
         pid = fork();
@@ -253,11 +221,9 @@ static int spawn_srv(const NpSessionRequest *req, const char *host, uint16_t por
                 }
                 (void) dup2(pipefd[1], STDERR_FILENO);
                 (void) close_range(3, ~0U, 0);
-                (void) setenv("RV_AES", key->key_b64, 1);
-                (void) setenv("RV_IV", key->iv_b64, 1);
-                if (auth_line)
-                        (void) setenv("RV_AUTH", auth_line, 1);
-                execvp(srv_path(), (char *const *) argv);
+                for (unsigned i = 0; i < cmd.n_env; i++)
+                        (void) setenv(cmd.env[i].name, cmd.env[i].value, 1);
+                execvp(srv_path(), (char *const *) cmd.argv);
                 dprintf(STDERR_FILENO, "Exception running srv : cannot execute %s: %m\n", srv_path());
                 _exit(200);
         }
@@ -271,14 +237,17 @@ static int spawn_srv(const NpSessionRequest *req, const char *host, uint16_t por
 static int start_session(SshnpdProtocol *p, const char *client, NpSessionRequest *req, const char *host,
                          uint16_t port) {
         Sshnpd *d = p->daemon;
-        _cleanup_(session_key_freep) SessionKey *key = NULL;
+        _cleanup_(session_key_freep) SessionKey *key = NULL, *key_d2c = NULL;
         _cleanup_free_ char *auth = NULL, *target = NULL;
+        bool twin = sshnpd_twin_keys_for(d->args, req);
         SshnpdSession *s;
         PendingSrv *ps;
         pid_t pid = 0;
         int r, fd = -1;
 
         r = session_key_generate(&key);
+        if (r >= 0 && twin)
+                r = session_key_generate(&key_d2c);
         if (r < 0)
                 return r;
         if (req->authenticate_to_rvd) {
@@ -292,7 +261,9 @@ static int start_session(SshnpdProtocol *p, const char *client, NpSessionRequest
         r = sshnpd_session_new(d, req->session_id, client, req->kind == NP_REQUEST_SSH ? "ssh" : "npt", target, &s);
         if (r < 0)
                 return r;
-        r = spawn_srv(req, host, port, key, auth, &pid, &fd);
+        SESSION_LOG(s, LOG_INFO, "Session %s from %s to %s: %s", req->session_id, client, target,
+                    twin ? "twin keys (one key per direction)" : "one key for both directions (baseline)");
+        r = spawn_srv(req, host, port, key, key_d2c, auth, &pid, &fd);
         if (auth)
                 explicit_bzero(auth, strlen(auth));
         if (r < 0) {
@@ -318,6 +289,7 @@ static int start_session(SshnpdProtocol *p, const char *client, NpSessionRequest
         ps->fd = fd;
         ps->kind = req->kind;
         ps->session_key = TAKE_PTR(key);
+        ps->session_key_d2c = TAKE_PTR(key_d2c);
         ps->session_id = strdup(req->session_id);
         ps->client = strdup(client);
         ps->client_pk = strdup(req->client_ephemeral_pk);

@@ -110,6 +110,27 @@ TEST(help_is_not_hide) {
         sshnpd_args_done(&a);
 }
 
+TEST(no_twin_keys_is_a_hidden_test_switch) {
+        SshnpdArgs a;
+        char *text = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        ASSERT_OK(parse(&a, "-a", "@dev", "-m", "@boss", NULL));
+        ASSERT_TRUE(!a.no_twin_keys);
+        sshnpd_args_done(&a);
+        ASSERT_OK(parse(&a, "-a", "@dev", "-m", "@boss", "--no-twin-keys", NULL));
+        ASSERT_TRUE(a.no_twin_keys);
+        sshnpd_args_done(&a);
+        /* not offered to users in --help */
+        f = open_memstream(&text, &size);
+        ASSERT_TRUE(f);
+        sshnpd_args_usage(f);
+        fclose(f);
+        ASSERT_TRUE(strstr(text, "--device") && !strstr(text, "twin"));
+        free(text);
+}
+
 int main(void) {
         RUN(defaults_match_upstream);
         RUN(reference_service_command_line);
@@ -117,5 +138,6 @@ int main(void) {
         RUN(policy_manager_opens_permit_open);
         RUN(refuses_bad_usage);
         RUN(help_is_not_hide);
+        RUN(no_twin_keys_is_a_hidden_test_switch);
         return 0;
 }
