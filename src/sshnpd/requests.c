@@ -261,8 +261,12 @@ static int start_session(SshnpdProtocol *p, const char *client, NpSessionRequest
         r = sshnpd_session_new(d, req->session_id, client, req->kind == NP_REQUEST_SSH ? "ssh" : "npt", target, &s);
         if (r < 0)
                 return r;
-        SESSION_LOG(s, LOG_INFO, "Session %s from %s to %s: %s", req->session_id, client, target,
-                    twin ? "twin keys (one key per direction)" : "one key for both directions (baseline)");
+        SESSION_LOG(s, LOG_INFO, "Session %s from %s to %s: %s%s", req->session_id, client, target,
+                    twin ? "twin keys (one key per direction)" : "one key for both directions (baseline)",
+                    twin ? ""
+                    : !req->twin_keys ? "; the client did not ask for twin keys"
+                    : !req->encrypt_rvd_traffic ? ""
+                    : "; twin keys are off (--no-twin-keys)");
         r = spawn_srv(req, host, port, key, key_d2c, auth, &pid, &fd);
         if (auth)
                 explicit_bzero(auth, strlen(auth));
