@@ -13,6 +13,8 @@ enum {
         ARG_LOG_TRAFFIC, ARG_NO_LOG_TRAFFIC,
         ARG_PSS, ARG_NO_PSS,
         ARG_PORT_RANGE,
+        ARG_DETECT_WINDOW,
+        ARG_SNOOP,
         ARG_CA_FILE,
         ARG_CONFIG,
         ARG_DEBUG,
@@ -43,6 +45,13 @@ static const struct option options[] = {
         { "no-logTraffic", no_argument, NULL, ARG_NO_LOG_TRAFFIC },
         { "perSessionStorage", no_argument, NULL, ARG_PSS },
         { "no-perSessionStorage", no_argument, NULL, ARG_NO_PSS },
+        /* newest srvd_params.dart spellings */
+        { "per-session-storage", no_argument, NULL, ARG_PSS },
+        { "no-per-session-storage", no_argument, NULL, ARG_NO_PSS },
+        { "pss", no_argument, NULL, ARG_PSS },
+        { "no-pss", no_argument, NULL, ARG_NO_PSS },
+        { "relay-auth-detect-window-ms", required_argument, NULL, ARG_DETECT_WINDOW },
+        { "snoop", no_argument, NULL, ARG_SNOOP },
         { "port-range", required_argument, NULL, ARG_PORT_RANGE },
         { "ca-file", required_argument, NULL, ARG_CA_FILE },
         { "verbose", no_argument, NULL, 'v' },
@@ -67,7 +76,9 @@ void srvd_args_usage(FILE *f) {
               "      --port-range LOW-HIGH    ports for sessions (default: the kernel picks)\n"
               "      --bind443, --443 / --bindPort, --443-bind-port PORT   (accepted; single-port mode is\n"
               "                               not implemented)\n"
-              "      --[no-]logTraffic, --[no-]perSessionStorage, --storage-path DIR  (accepted)\n"
+              "      --[no-]logTraffic, --[no-]per-session-storage (--[no-]pss, --[no-]perSessionStorage),\n"
+              "      --storage-path DIR, --relay-auth-detect-window-ms MS  (accepted)\n"
+              "  -s, --snoop                  (accepted and ignored: the relay carries ciphertext)\n"
               "  -v, --verbose / --debug      more / all logging\n"
               "      --help / --version\n",
               f);
@@ -127,7 +138,7 @@ int srvd_args_parse(SrvdArgs *a, int argc, char **argv) {
                 return -ENOMEM;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "a:k:P:m:i:v", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "a:k:P:m:i:vs", options, NULL)) >= 0) {
                 switch (c) {
                 case 'a':
                         free(a->atsign);
@@ -161,6 +172,19 @@ int srvd_args_parse(SrvdArgs *a, int argc, char **argv) {
                 case ARG_PSS: a->per_session_storage = true; break;
                 case ARG_NO_PSS: a->per_session_storage = false; break;
                 case ARG_PORT_RANGE: r = parse_port_range(a, optarg); break;
+                case ARG_DETECT_WINDOW: {
+                        /* only used for ESCR auto-detection, which we do not implement: checked, then unused */
+                        char *end;
+                        unsigned long ms = strtoul(optarg, &end, 10);
+                        if (!*optarg || *end || ms > 60000)
+                                return bad("--relay-auth-detect-window-ms", optarg);
+                        break;
+                }
+                case 's':
+                case ARG_SNOOP:
+                        /* upstream offers it only in builds with ENABLE_SNOOP; relayed bytes are ciphertext anyway */
+                        fputs("srvd: --snoop is not supported; ignored\n", stderr);
+                        break;
                 case ARG_CA_FILE: r = set_string(&a->ca_file, optarg); break;
                 case ARG_CONFIG: r = set_string(&a->config, optarg); break;
                 case 'v': a->verbose = true; break;

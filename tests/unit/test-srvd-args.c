@@ -46,6 +46,20 @@ TEST(allow_list_and_range) {
         srvd_args_done(&a);
 }
 
+TEST(newest_upstream_spellings) {
+        /* srvd_params.dart (newest): --per-session-storage/--pss negatable, --relay-auth-detect-window-ms */
+        SrvdArgs a;
+        ASSERT_OK(parse(&a, "-a", "@relay", "-i", "h", "--no-pss", "--relay-auth-detect-window-ms", "500", NULL));
+        ASSERT_TRUE(!a.per_session_storage);
+        srvd_args_done(&a);
+        ASSERT_OK(parse(&a, "-a", "@relay", "-i", "h", "--no-per-session-storage", "--per-session-storage", "--443",
+                        "--no-443", NULL));
+        ASSERT_TRUE(a.per_session_storage && !a.bind_443);
+        srvd_args_done(&a);
+        ASSERT_ERR(parse(&a, "-a", "@relay", "-i", "h", "--relay-auth-detect-window-ms", "soon", NULL), -EINVAL);
+        srvd_args_done(&a);
+}
+
 TEST(refuses_bad_usage) {
         SrvdArgs a;
         ASSERT_ERR(parse(&a, "-a", "@relay", NULL), -EINVAL); /* --ip is mandatory */
@@ -62,6 +76,7 @@ int main(void) {
         setenv("HOME", "/home/u", 1);
         RUN(reference_command_line);
         RUN(allow_list_and_range);
+        RUN(newest_upstream_spellings);
         RUN(refuses_bad_usage);
         return 0;
 }
