@@ -2,13 +2,14 @@
 # sshnpd speaks to each client in the client's dialect (issue 4: "Speak the baseline to peers that
 # do not advertise the newer feature, and the newer one to those that do"), end to end across
 # network namespaces with a real sshd:
-#  - a daemon with twin keys advertises twinKeys; our sshnp asks for them and its ssh session works;
+#  - a daemon with twin keys advertises twinKeys; our sshnp and npt ask for them and their sessions
+#    work;
 #    a request crafted as newer clients write it (twinKeys:true) gets the newest answer form and a
 #    device srv with a key per direction; a request crafted as a 5.x client writes it (no newer
 #    fields) gets the 5.x answer and a device srv with one key, and a client srv given only that one
 #    key (RV_AES/RV_IV) carries an ssh session;
 #  - a baseline daemon (sshnpd --no-twin-keys, the hidden test/compat switch) advertises no
-#    twinKeys; our sshnp falls back to one key and its session works; a twinKeys:true request is
+#    twinKeys; our sshnp and npt fall back to one key and their sessions work; a twinKeys:true request is
 #    answered as a 5.x daemon answers it.
 set -uo pipefail
 : "${BUILD_DIR:?}" "${SOURCE_DIR:?}"
@@ -34,7 +35,9 @@ pass() { echo "ok: $*"; }
 BASELINE_FIELDS="status,sessionId,ephemeralPrivateKey,sessionAESKey,sessionIV"
 TWIN_FIELDS="status,sessionId,aesKeyC2D,ivC2D,aesKeyD2C,ivD2C,eventLoggingConfig"
 
-noports_world_up || { noports_logs; echo "world did not come up"; exit 1; }
+noports_world_up --permit-open "localhost:22,localhost:8080" || { noports_logs; echo "world did not come up"; exit 1; }
+netns_spawn device socat TCP-LISTEN:8080,bind=127.0.0.1,reuseaddr,fork EXEC:cat > /dev/null 2>&1
+WORLD_PIDS+=($NETNS_PID)
 KEY="$WORLD_DIR/home/@client/.ssh/id_ed25519"
 SSH_OPTS=(-i "$KEY" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes
           -o GSSAPIAuthentication=no -o LogLevel=ERROR)
@@ -59,7 +62,17 @@ sshnp_session() {
         netns_exec client env HOME="$WORLD_DIR/home/@client" timeout 20 $cmd 'echo "on-device $(hostname -I)"'
 }
 
-# the decision sshnpd logged for the session that sshnp started last
+# npt (multi mode: a control channel, then a relay socket per connection) to an echo service
+npt_echo() {
+        local port marker="interop-$RANDOM$RANDOM"
+        port=$(noports_client @client npt -f @client -t @device -d "$DEVICE" -r @relay -p 8080 -x -v \
+                2>"$WORLD_DIR/sshnp.err" | grep -oE '[0-9]+' | tail -n 1)
+        [ -n "$port" ] || { cat "$WORLD_DIR/sshnp.err"; return 1; }
+        [ "$(printf '%s\n' "$marker" | netns_exec client timeout 10 socat -t 3 - "TCP:127.0.0.1:$port")" = "$marker" ] &&
+                [ "$(printf '%s\n' "$marker-2" | netns_exec client timeout 10 socat -t 3 - "TCP:127.0.0.1:$port")" = "$marker-2" ]
+}
+
+# the decision sshnpd logged for the session that sshnp (or npt) started last
 session_mode_logged() {
         local sid
         sid=$(grep -oE '[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}' "$WORLD_DIR/sshnp.err" | head -n 1)
@@ -126,6 +139,10 @@ fi
 logged=$(session_mode_logged)
 printf '%s' "$logged" | grep -q "twin keys (one key per direction)" &&
         pass "sshnpd used twin keys for our sshnp: ${logged##*: }" || fail "sshnpd's decision for sshnp: '$logged'"
+npt_echo && pass "npt (two connections over one session) through a twin-key daemon" || fail "npt with twin keys"
+logged=$(session_mode_logged)
+printf '%s' "$logged" | grep -q "twin keys (one key per direction)" &&
+        pass "sshnpd used twin keys for our npt" || fail "sshnpd's decision for npt: '$logged'"
 
 if crafted_request --twin; then
         [ "$V_FIELDS" = "$TWIN_FIELDS" ] && pass "a twinKeys request gets the newest answer: $V_FIELDS" ||
@@ -168,7 +185,7 @@ fi
 # ---------------------------------------------------------------- a baseline daemon
 kill "$SSHNPD_PID"; wait "$SSHNPD_PID" 2>/dev/null
 : > "$WORLD_DIR/sshnpd.log"
-noports_start_sshnpd --no-twin-keys
+noports_start_sshnpd --no-twin-keys --permit-open "localhost:22,localhost:8080"
 sleep 1
 info=$(device_info)
 if printf '%s' "$info" | grep -q '"srE2ee":true' && ! printf '%s' "$info" | grep -q 'twinKeys'; then
@@ -186,6 +203,10 @@ logged=$(session_mode_logged)
 printf '%s' "$logged" | grep -q "one key for both directions (baseline); the client did not ask for twin keys" &&
         pass "our sshnp did not ask a baseline daemon for twin keys: ${logged##*: }" ||
         fail "sshnpd's decision for sshnp: '$logged'"
+npt_echo && pass "npt (two connections over one session) through a baseline daemon" || fail "npt with one key"
+logged=$(session_mode_logged)
+printf '%s' "$logged" | grep -q "one key for both directions (baseline); the client did not ask" &&
+        pass "our npt did not ask a baseline daemon for twin keys" || fail "sshnpd's decision for npt: '$logged'"
 if crafted_request --twin; then
         [ "$V_FIELDS" = "$BASELINE_FIELDS" ] && [ -z "${V_RV_AES_D2C:-}" ] &&
                 pass "a baseline daemon answers a twinKeys request as 5.x does: $V_FIELDS" ||
