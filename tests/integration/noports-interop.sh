@@ -186,8 +186,12 @@ fi
 kill "$SSHNPD_PID"; wait "$SSHNPD_PID" 2>/dev/null
 : > "$WORLD_DIR/sshnpd.log"
 noports_start_sshnpd --no-twin-keys --permit-open "localhost:22,localhost:8080"
-sleep 1
-info=$(device_info)
+# device_info is republished once the monitor runs: wait (up to 10 s) for the new one
+for _ in $(seq 20); do
+        info=$(device_info)
+        printf '%s' "$info" | grep -q '"srE2ee":true' && ! printf '%s' "$info" | grep -q 'twinKeys' && break
+        sleep 0.5
+done
 if printf '%s' "$info" | grep -q '"srE2ee":true' && ! printf '%s' "$info" | grep -q 'twinKeys'; then
         pass "with --no-twin-keys, device_info has no twinKeys"
 else
