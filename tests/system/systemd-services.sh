@@ -353,6 +353,16 @@ for u in srvd.service sshnpd@demo.service; do
         [ "$(ct systemctl is-active "$u")" = active ] && pass "$u active again after restart" ||
                 fail "$u after restart: $(ct systemctl is-active "$u")"
 done
+# reload: SIGHUP, RELOADING=1 then READY=1; the unit stays active in the same process
+rpid=$(ct systemctl show -P MainPID sshnpd@demo.service)
+if ct systemctl reload srvd.service sshnpd@demo.service &&
+   [ "$(ct systemctl is-active sshnpd@demo.service)" = active ] && [ "$(ct systemctl is-active srvd.service)" = active ] &&
+   [ "$(ct systemctl show -P MainPID sshnpd@demo.service)" = "$rpid" ] &&
+   wait_journal sshnpd@demo.service "Reloading"; then
+        pass "systemctl reload: both units stay active, sshnpd reloaded in place"
+else
+        fail "systemctl reload"
+fi
 newpid=$(ct systemctl show -P MainPID sshnpd@demo.service)
 [ "$newpid" != "$pid" ] && [ "$newpid" != 0 ] || fail "sshnpd@demo has the same main pid after restart"
 n=$(ct systemctl show -P NRestarts sshnpd@demo.service)
