@@ -88,17 +88,7 @@ void npt_args_usage(FILE *f) {
 }
 
 static int bad(const char *what, const char *value) {
-        fprintf(stderr, "npt: invalid %s: '%s'\n", what, value);
-        return -EINVAL;
-}
-
-static int set_string(char **field, const char *value) {
-        char *s = strdup(value);
-        if (!s)
-                return -ENOMEM;
-        free(*field);
-        *field = s;
-        return 0;
+        return cli_invalid("npt", what, value);
 }
 
 static int set_atsign(char **field, const char *value, const char *what) {
@@ -126,8 +116,8 @@ int npt_args_parse(NptArgs *a, int argc, char **argv) {
                 .daemon_ping_timeout = 20, .per_session_storage = true, .encrypt_rvd_traffic = true,
                 .timeout_usec = 30ULL * 1000000ULL, .heartbeat_usec = 30ULL * 60ULL * 1000000ULL,
         };
-        if (set_string(&a->remote_host, "localhost") < 0 || set_string(&a->local_host, "localhost") < 0 ||
-            set_string(&a->root_server, "root.atsign.org") < 0 || set_string(&a->relay_auth_mode, "payload") < 0)
+        if (cli_set_string(&a->remote_host, "localhost") < 0 || cli_set_string(&a->local_host, "localhost") < 0 ||
+            cli_set_string(&a->root_server, "root.atsign.org") < 0 || cli_set_string(&a->relay_auth_mode, "payload") < 0)
                 return -ENOMEM;
 
         optind = 0;
@@ -136,7 +126,7 @@ int npt_args_parse(NptArgs *a, int argc, char **argv) {
                 case 'f': r = set_atsign(&a->from, optarg, "--from"); break;
                 case 't': r = set_atsign(&a->to, optarg, "--to"); break;
                 case 'r': r = set_atsign(&a->srvd, optarg, "--srvd"); break;
-                case 'd': r = set_string(&a->device, optarg); break;
+                case 'd': r = cli_set_string(&a->device, optarg); break;
                 case 'l':
                         if (cli_parse_port(optarg, true, &a->local_port) < 0)
                                 return bad("--local-port", optarg);
@@ -149,14 +139,14 @@ int npt_args_parse(NptArgs *a, int argc, char **argv) {
                 case 'h':
                         if (!*optarg || strpbrk(optarg, " \t\r\n:,"))
                                 return bad("--remote-host", optarg);
-                        r = set_string(&a->remote_host, optarg);
+                        r = cli_set_string(&a->remote_host, optarg);
                         break;
-                case ARG_LOCAL_HOST: r = set_string(&a->local_host, optarg); break;
-                case 'k': r = set_string(&a->key_file, optarg); break;
+                case ARG_LOCAL_HOST: r = cli_set_string(&a->local_host, optarg); break;
+                case 'k': r = cli_set_string(&a->key_file, optarg); break;
                 case ARG_ROOT_SERVER:
                         if (!*optarg)
                                 return bad("--root-server", optarg);
-                        r = set_string(&a->root_server, optarg);
+                        r = cli_set_string(&a->root_server, optarg);
                         break;
                 case ARG_DPT:
                         if (cli_parse_uint(optarg, 86400, &v) < 0)
@@ -186,11 +176,11 @@ int npt_args_parse(NptArgs *a, int argc, char **argv) {
                 case ARG_RELAY_AUTH_MODE:
                         if (!streq(optarg, "payload") && !streq(optarg, "escr"))
                                 return bad("--relay-auth-mode (payload or escr)", optarg);
-                        r = set_string(&a->relay_auth_mode, optarg);
+                        r = cli_set_string(&a->relay_auth_mode, optarg);
                         break;
                 case ARG_443: a->only_443 = true; break;
                 case ARG_NO_443: a->only_443 = false; break;
-                case ARG_CA_FILE: r = set_string(&a->ca_file, optarg); break;
+                case ARG_CA_FILE: r = cli_set_string(&a->ca_file, optarg); break;
                 default:
                         fputs("Try 'npt --help' for more information.\n", stderr);
                         return -EINVAL;

@@ -238,3 +238,18 @@ int cli_default_keys_file(const char *atsign, char **ret) {
                 return -ENOMEM;
         return 0;
 }
+
+int cli_set_string(char **field, const char *value) {
+        char *s = strdup(value);
+
+        if (!s)
+                return -ENOMEM;
+        free(*field);
+        *field = s;
+        return 0;
+}
+
+int cli_invalid(const char *program, const char *what, const char *value) {
+        fprintf(stderr, "%s: invalid %s: '%s'\n", program, what, value);
+        return -EINVAL;
+}

@@ -9,6 +9,12 @@
 /* Small helpers for command-line parsing shared by the NoPorts programs. Every function takes
  * untrusted text (a user's command line or a config file) and returns -EINVAL on bad input. */
 
+/* Replaces *field with a copy of value. */
+int cli_set_string(char **field, const char *value);
+
+/* Prints "<program>: invalid <what>: '<value>'" on stderr and returns -EINVAL. */
+int cli_invalid(const char *program, const char *what, const char *value);
+
 /* A TCP port: 1..65535, or 0..65535 with allow_zero ("let the kernel pick"). */
 int cli_parse_port(const char *s, bool allow_zero, uint16_t *ret);
 

@@ -85,17 +85,7 @@ void srvd_args_usage(FILE *f) {
 }
 
 static int bad(const char *what, const char *value) {
-        fprintf(stderr, "srvd: invalid %s: '%s'\n", what, value);
-        return -EINVAL;
-}
-
-static int set_string(char **field, const char *value) {
-        char *s = strdup(value);
-        if (!s)
-                return -ENOMEM;
-        free(*field);
-        *field = s;
-        return 0;
+        return cli_invalid("srvd", what, value);
 }
 
 static int parse_managers(SrvdArgs *a, const char *value) {
@@ -134,7 +124,7 @@ int srvd_args_parse(SrvdArgs *a, int argc, char **argv) {
         int c, r = 0;
 
         *a = (SrvdArgs){ .bind_port = 443, .log_traffic = true, .per_session_storage = true };
-        if (set_string(&a->root_server, "root.atsign.org") < 0)
+        if (cli_set_string(&a->root_server, "root.atsign.org") < 0)
                 return -ENOMEM;
 
         optind = 0;
@@ -150,16 +140,16 @@ int srvd_args_parse(SrvdArgs *a, int argc, char **argv) {
                 case ARG_ROOT_SERVER:
                         if (!*optarg)
                                 return bad("--root-server", optarg);
-                        r = set_string(&a->root_server, optarg);
+                        r = cli_set_string(&a->root_server, optarg);
                         break;
-                case 'k': r = set_string(&a->key_file, optarg); break;
-                case ARG_STORAGE_PATH: r = set_string(&a->storage_path, optarg); break;
-                case 'P': r = set_string(&a->pass_phrase, optarg); break;
+                case 'k': r = cli_set_string(&a->key_file, optarg); break;
+                case ARG_STORAGE_PATH: r = cli_set_string(&a->storage_path, optarg); break;
+                case 'P': r = cli_set_string(&a->pass_phrase, optarg); break;
                 case 'm': r = parse_managers(a, optarg); break;
                 case 'i':
                         if (!*optarg || strpbrk(optarg, " \t\r\n,"))
                                 return bad("--ip", optarg);
-                        r = set_string(&a->ip, optarg);
+                        r = cli_set_string(&a->ip, optarg);
                         break;
                 case ARG_BIND_PORT:
                         if (cli_parse_port(optarg, false, &a->bind_port) < 0)
@@ -185,8 +175,8 @@ int srvd_args_parse(SrvdArgs *a, int argc, char **argv) {
                         /* upstream offers it only in builds with ENABLE_SNOOP; relayed bytes are ciphertext anyway */
                         fputs("srvd: --snoop is not supported; ignored\n", stderr);
                         break;
-                case ARG_CA_FILE: r = set_string(&a->ca_file, optarg); break;
-                case ARG_CONFIG: r = set_string(&a->config, optarg); break;
+                case ARG_CA_FILE: r = cli_set_string(&a->ca_file, optarg); break;
+                case ARG_CONFIG: r = cli_set_string(&a->config, optarg); break;
                 case 'v': a->verbose = true; break;
                 case ARG_DEBUG: a->debug = true; break;
                 case ARG_HELP: a->help = true; break;

@@ -110,17 +110,7 @@ void sshnp_args_usage(FILE *f) {
 }
 
 static int bad(const char *what, const char *value) {
-        fprintf(stderr, "sshnp: invalid %s: '%s'\n", what, value);
-        return -EINVAL;
-}
-
-static int set_string(char **field, const char *value) {
-        char *s = strdup(value);
-        if (!s)
-                return -ENOMEM;
-        free(*field);
-        *field = s;
-        return 0;
+        return cli_invalid("sshnp", what, value);
 }
 
 static int set_atsign(char **field, const char *value, const char *what) {
@@ -152,37 +142,37 @@ int sshnp_args_parse(SshnpArgs *a, int argc, char **argv) {
                 .authenticate_client_to_rvd = true, .authenticate_device_to_rvd = true,
                 .encrypt_rvd_traffic = true,
         };
-        if (set_string(&a->device, "default") < 0 || set_string(&a->root_server, "root.atsign.org") < 0 ||
-            set_string(&a->ssh_algorithm, "ssh-ed25519") < 0 || set_string(&a->relay_auth_mode, "payload") < 0 ||
-            set_string(&a->ssh_client, "openssh") < 0)
+        if (cli_set_string(&a->device, "default") < 0 || cli_set_string(&a->root_server, "root.atsign.org") < 0 ||
+            cli_set_string(&a->ssh_algorithm, "ssh-ed25519") < 0 || cli_set_string(&a->relay_auth_mode, "payload") < 0 ||
+            cli_set_string(&a->ssh_client, "openssh") < 0)
                 return -ENOMEM;
 
         optind = 0;
         while ((c = getopt_long(argc, argv, "k:f:t:d:r:h:l:i:so:vqu:U:x", options, NULL)) >= 0) {
                 switch (c) {
                 case ARG_HELP: a->help = true; break;
-                case 'k': r = set_string(&a->key_file, optarg); break;
+                case 'k': r = cli_set_string(&a->key_file, optarg); break;
                 case 'f': r = set_atsign(&a->from, optarg, "--from"); break;
                 case 't': r = set_atsign(&a->to, optarg, "--to"); break;
-                case 'd': r = set_string(&a->device, optarg); break;
+                case 'd': r = cli_set_string(&a->device, optarg); break;
                 case 'r':
                 case 'h': r = set_atsign(&a->srvd, optarg, "--srvd"); break;
                 case 'l':
                         if (cli_parse_port(optarg, true, &a->local_port) < 0)
                                 return bad("--local-port", optarg);
                         break;
-                case 'i': r = set_string(&a->identity_file, optarg); break;
-                case ARG_IDENTITY_PASSPHRASE: r = set_string(&a->identity_passphrase, optarg); break;
+                case 'i': r = cli_set_string(&a->identity_file, optarg); break;
+                case ARG_IDENTITY_PASSPHRASE: r = cli_set_string(&a->identity_passphrase, optarg); break;
                 case 's': a->send_ssh_public_key = true; break;
                 case 'o': r = cli_strv_extend_comma(&a->local_ssh_options, optarg); break;
                 case 'v': a->verbose = true; break;
                 case 'q': a->quiet = true; break;
-                case 'u': r = set_string(&a->remote_user_name, optarg); break;
-                case 'U': r = set_string(&a->tunnel_user_name, optarg); break;
+                case 'u': r = cli_set_string(&a->remote_user_name, optarg); break;
+                case 'U': r = cli_set_string(&a->tunnel_user_name, optarg); break;
                 case ARG_ROOT_SERVER:
                         if (!*optarg)
                                 return bad("--root-server", optarg);
-                        r = set_string(&a->root_server, optarg);
+                        r = cli_set_string(&a->root_server, optarg);
                         break;
                 case ARG_REMOTE_SSHD_PORT:
                         if (cli_parse_port(optarg, false, &a->remote_sshd_port) < 0)
@@ -192,10 +182,10 @@ int sshnp_args_parse(SshnpArgs *a, int argc, char **argv) {
                 case ARG_SSH_ALGORITHM:
                         if (!streq(optarg, "ssh-ed25519") && !streq(optarg, "ssh-rsa"))
                                 return bad("--ssh-algorithm (ssh-ed25519 or ssh-rsa)", optarg);
-                        r = set_string(&a->ssh_algorithm, optarg);
+                        r = cli_set_string(&a->ssh_algorithm, optarg);
                         break;
                 case ARG_ADD_FORWARDS: a->add_forwards_to_tunnel = true; break;
-                case ARG_CONFIG_FILE: r = set_string(&a->config_file, optarg); break;
+                case ARG_CONFIG_FILE: r = cli_set_string(&a->config_file, optarg); break;
                 case ARG_LIST_DEVICES: a->list_devices = true; break;
                 case ARG_AC: a->authenticate_client_to_rvd = true; break;
                 case ARG_NO_AC: a->authenticate_client_to_rvd = false; break;
@@ -204,7 +194,7 @@ int sshnp_args_parse(SshnpArgs *a, int argc, char **argv) {
                 case ARG_RELAY_AUTH_MODE:
                         if (!streq(optarg, "payload") && !streq(optarg, "escr"))
                                 return bad("--relay-auth-mode (payload or escr)", optarg);
-                        r = set_string(&a->relay_auth_mode, optarg);
+                        r = cli_set_string(&a->relay_auth_mode, optarg);
                         break;
                 case ARG_ET: a->encrypt_rvd_traffic = true; break;
                 case ARG_NO_ET: a->encrypt_rvd_traffic = false; break;
@@ -214,10 +204,10 @@ int sshnp_args_parse(SshnpArgs *a, int argc, char **argv) {
                 case ARG_SSH_CLIENT:
                         if (!streq(optarg, "openssh") && !streq(optarg, "dart"))
                                 return bad("--ssh-client (openssh or dart)", optarg);
-                        r = set_string(&a->ssh_client, optarg);
+                        r = cli_set_string(&a->ssh_client, optarg);
                         break;
                 case 'x': a->output_execution_command = true; break;
-                case ARG_CA_FILE: r = set_string(&a->ca_file, optarg); break;
+                case ARG_CA_FILE: r = cli_set_string(&a->ca_file, optarg); break;
                 default:
                         fputs("Try 'sshnp --help' for more information.\n", stderr);
                         return -EINVAL;

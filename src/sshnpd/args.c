@@ -122,24 +122,14 @@ void sshnpd_args_usage(FILE *f) {
 }
 
 static int bad(const char *what, const char *value) {
-        fprintf(stderr, "sshnpd: invalid %s: '%s'\n", what, value);
-        return -EINVAL;
-}
-
-static int set_string(char **field, const char *value) {
-        char *s = strdup(value);
-        if (!s)
-                return -ENOMEM;
-        free(*field);
-        *field = s;
-        return 0;
+        return cli_invalid("sshnpd", what, value);
 }
 
 static int args_defaults(SshnpdArgs *a) {
         *a = (SshnpdArgs){ .un_hide = true, .strict = -1, .local_sshd_port = 22 };
-        if (set_string(&a->root_server, "root.atsign.org") < 0 || set_string(&a->device, "default") < 0 ||
-            set_string(&a->device_group, "__none__") < 0 || set_string(&a->ssh_client, "openssh") < 0 ||
-            set_string(&a->ssh_algorithm, "ssh-ed25519") < 0)
+        if (cli_set_string(&a->root_server, "root.atsign.org") < 0 || cli_set_string(&a->device, "default") < 0 ||
+            cli_set_string(&a->device_group, "__none__") < 0 || cli_set_string(&a->ssh_client, "openssh") < 0 ||
+            cli_set_string(&a->ssh_algorithm, "ssh-ed25519") < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -222,10 +212,10 @@ int sshnpd_args_parse(SshnpdArgs *a, int argc, char **argv) {
         while ((c = getopt_long(argc, argv, "k:P:a:m:p:d:husS:vo", options, NULL)) >= 0) {
                 switch (c) {
                 case 'k':
-                        r = set_string(&a->key_file, optarg);
+                        r = cli_set_string(&a->key_file, optarg);
                         break;
                 case 'P':
-                        r = set_string(&a->pass_phrase, optarg);
+                        r = cli_set_string(&a->pass_phrase, optarg);
                         break;
                 case 'a':
                         free(a->atsign);
@@ -237,10 +227,10 @@ int sshnpd_args_parse(SshnpdArgs *a, int argc, char **argv) {
                 case ARG_ROOT_SERVER:
                         if (!*optarg)
                                 return bad("--root-server", optarg);
-                        r = set_string(&a->root_server, optarg);
+                        r = cli_set_string(&a->root_server, optarg);
                         break;
                 case ARG_CA_FILE:
-                        r = set_string(&a->ca_file, optarg);
+                        r = cli_set_string(&a->ca_file, optarg);
                         break;
                 case 'm': {
                         _cleanup_strv_free_ char **l = NULL;
@@ -265,10 +255,10 @@ int sshnpd_args_parse(SshnpdArgs *a, int argc, char **argv) {
                         r = cli_strv_extend_comma(&a->permit_open, optarg);
                         break;
                 case 'd':
-                        r = set_string(&a->device, optarg);
+                        r = cli_set_string(&a->device, optarg);
                         break;
                 case ARG_DEVICE_GROUP:
-                        r = set_string(&a->device_group, optarg);
+                        r = cli_set_string(&a->device_group, optarg);
                         break;
                 case 'h':
                         a->hide = true;
@@ -291,7 +281,7 @@ int sshnpd_args_parse(SshnpdArgs *a, int argc, char **argv) {
                 case ARG_SSH_CLIENT:
                         if (!streq(optarg, "openssh") && !streq(optarg, "dart"))
                                 return bad("--ssh-client (openssh or dart)", optarg);
-                        r = set_string(&a->ssh_client, optarg);
+                        r = cli_set_string(&a->ssh_client, optarg);
                         break;
                 case ARG_LOCAL_SSHD_PORT:
                         if (cli_parse_port(optarg, false, &port) < 0)
@@ -307,13 +297,13 @@ int sshnpd_args_parse(SshnpdArgs *a, int argc, char **argv) {
                 case ARG_SSH_ALGORITHM:
                         if (!streq(optarg, "ssh-ed25519") && !streq(optarg, "ssh-rsa"))
                                 return bad("--ssh-algorithm (ssh-ed25519 or ssh-rsa)", optarg);
-                        r = set_string(&a->ssh_algorithm, optarg);
+                        r = cli_set_string(&a->ssh_algorithm, optarg);
                         break;
                 case ARG_STORAGE_PATH:
-                        r = set_string(&a->storage_path, optarg);
+                        r = cli_set_string(&a->storage_path, optarg);
                         break;
                 case ARG_CONFIG:
-                        r = set_string(&a->config, optarg);
+                        r = cli_set_string(&a->config, optarg);
                         break;
                 case ARG_CLEAR_CACHED_PKS:
                         a->clear_cached_pks = true;
