@@ -430,6 +430,9 @@ int srv_run(const SrvConfig *config) {
         r = sd_event_new(&s.event);
         if (r < 0)
                 return r;
+        /* splice(2) has no MSG_NOSIGNAL: a peer's reset must end one connection, not the process
+         * (and our parents may hand SIGPIPE over at its default) */
+        (void) signal(SIGPIPE, SIG_IGN);
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);

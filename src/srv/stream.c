@@ -3,6 +3,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "../srvd/splice_pair.h" /* the relay's splice engine, shared: clear traffic never enters user space */
 #include "stream.h"
 
 typedef struct Direction {
@@ -12,8 +13,10 @@ typedef struct Direction {
         AtAesCtr *cipher;
 } Direction;
 
-/* fd[0] local, fd[1] relay; dir[d] copies fd[d] -> fd[1 - d] */
+/* Clear traffic: `pair` splices the two sockets. Encrypted: fd[0] local, fd[1] relay; dir[d]
+ * copies fd[d] -> fd[1 - d] through user space. */
 struct SrvStream {
+        SplicePair *pair;
         int fd[2];
         sd_event_source *source[2];
         Direction dir[2];
@@ -25,6 +28,7 @@ struct SrvStream {
 void srv_stream_free(SrvStream *s) {
         if (!s)
                 return;
+        splice_pair_free(s->pair);
         for (int i = 0; i < 2; i++) {
                 sd_event_source_disable_unref(s->source[i]);
                 if (s->fd[i] >= 0)
@@ -41,7 +45,8 @@ static void stream_finish(SrvStream *s) {
                 return;
         s->finished = true;
         for (int i = 0; i < 2; i++)
-                sd_event_source_set_enabled(s->source[i], SD_EVENT_OFF);
+                if (s->source[i])
+                        sd_event_source_set_enabled(s->source[i], SD_EVENT_OFF);
         if (s->done)
                 s->done(s, s->userdata);
 }
@@ -131,6 +136,10 @@ static int on_io(sd_event_source *source, int fd, uint32_t revents, void *userda
         return 0;
 }
 
+static void on_pair_done(SplicePair *p, void *userdata) {
+        stream_finish(userdata);
+}
+
 int srv_stream_new(sd_event *e, int local_fd, int relay_fd, AtAesCtr *out, AtAesCtr *in,
                    srv_stream_done_t done, void *userdata, SrvStream **ret) {
         _cleanup_(srv_stream_freep) SrvStream *s = NULL;
@@ -146,12 +155,20 @@ int srv_stream_new(sd_event *e, int local_fd, int relay_fd, AtAesCtr *out, AtAes
                         at_aes_ctr_free(in);
                 return -ENOMEM;
         }
+        s->fd[0] = s->fd[1] = -1;
+        s->done = done;
+        s->userdata = userdata;
+        if (!out && !in) {
+                r = splice_pair_new(e, local_fd, relay_fd, on_pair_done, s, &s->pair);
+                if (r < 0)
+                        return r;
+                *ret = TAKE_PTR(s);
+                return 0;
+        }
         s->fd[0] = local_fd;
         s->fd[1] = relay_fd;
         s->dir[0].cipher = out;
         s->dir[1].cipher = in;
-        s->done = done;
-        s->userdata = userdata;
         for (int i = 0; i < 2; i++) {
                 s->dir[i].buf = malloc(SRV_STREAM_BUFFER);
                 if (!s->dir[i].buf)

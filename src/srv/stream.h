@@ -6,9 +6,10 @@
 #include "aes.h"
 #include "macro.h"
 
-/* One relayed connection inside srv: a local socket and a relay socket copied both ways through
- * a 64 KiB buffer per direction, with AES-256-CTR applied on the way (local -> relay encrypted
- * with `out`, relay -> local decrypted with `in`; either may be NULL for clear traffic). Each
+/* One relayed connection inside srv: a local socket and a relay socket joined both ways. Clear
+ * traffic (both ciphers NULL) is spliced in the kernel as the relay does (src/srvd/splice_pair.h);
+ * encrypted traffic is copied through a buffer per direction with AES-256-CTR applied in place
+ * (local -> relay encrypted with `out`, relay -> local decrypted with `in`). Each
  * cipher state runs continuously over its direction of the stream, from counter = IV.
  * (upstream: noports_core srv_impl.dart createEncrypter/createDecrypter on DartAesCtr streams) */
 

@@ -11,6 +11,8 @@ typedef struct ActivePair ActivePair;
 struct PendingSocket {
         SrvdSession *session;
         int side; /* 0 = A, 1 = B */
+        uint64_t seq; /* accept order on its side */
+        uint64_t accepted_usec; /* CLOCK_MONOTONIC */
         int fd;
         bool authenticated;
         sd_event_source *io, *timer;
@@ -32,11 +34,13 @@ struct SrvdSession {
         uint16_t port[2];
         sd_event_source *listen_source[2];
         PendingSocket *pending;          /* authenticating */
-        PendingSocket *queue[2];         /* authenticated, FIFO per side */
+        PendingSocket *queue[2];         /* authenticated, in accept order per side */
         unsigned n_pending[2];
+        uint64_t n_accepted[2];
         ActivePair *pairs;
         unsigned n_pairs, n_pairs_total;
         sd_event_source *grace_timer;
+        sd_event_source *order_timer; /* re-pairs when a silent socket stops holding others back */
         bool grace_passed;
         SrvdSession *next;
 };

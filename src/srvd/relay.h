@@ -18,6 +18,8 @@
 #define SRVD_AUTH_TIMEOUT_USEC (5U * 1000000U)
 #define SRVD_GRACE_USEC (30ULL * 1000000ULL)
 #define SRVD_MAX_PENDING_PER_SIDE 64
+/* How long a socket that has sent nothing yet keeps later sockets of its side from pairing */
+#define SRVD_ORDER_HOLD_USEC (1U * 1000000U)
 
 typedef struct SrvdRelay SrvdRelay;
 typedef struct SrvdSession SrvdSession;

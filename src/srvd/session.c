@@ -38,13 +38,16 @@ static void list_remove(PendingSocket **head, PendingSocket *p) {
                 }
 }
 
-static void queue_append(PendingSocket **head, PendingSocket *p) {
+/* Keeps each side's queue in accept order, whatever order the sockets finished authenticating in. */
+static void queue_insert(PendingSocket **head, PendingSocket *p) {
         PendingSocket **i = head;
-        while (*i)
+        while (*i && (*i)->seq < p->seq)
                 i = &(*i)->next;
-        p->next = NULL;
+        p->next = *i;
         *i = p;
 }
+
+static void session_try_pair(SrvdSession *s);
 
 static void pending_refuse(PendingSocket *p, int error, const char *why) {
         SrvdSession *s = p->session;
@@ -54,6 +57,7 @@ static void pending_refuse(PendingSocket *p, int error, const char *why) {
         list_remove(&s->pending, p);
         s->n_pending[p->side]--;
         pending_free(p);
+        session_try_pair(s); /* it may have held back sockets accepted after it */
 }
 
 /* ---------------- pairs ---------------- */
@@ -78,8 +82,63 @@ static void on_pair_done(SplicePair *sp, void *userdata) {
                 session_end(s, "its last connection closed");
 }
 
+/* Has the peer sent anything yet? */
+static bool socket_has_data(int fd) {
+        char c;
+        return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/* The head of a side's queue may be paired once every socket accepted before it on that side
+ * has authenticated or gone. Both ends of a multi mode session open their sockets one after
+ * another, each writing its auth line at once, and rely on the i-th socket of one side meeting
+ * the i-th of the other (each pair carries its own keys); but sockets are authenticated in the
+ * order their bytes are dispatched, which is not always the order they connected in, and
+ * pairing in order of authentication mixed connections up. An earlier socket that has started
+ * its line holds the head back until it authenticates or is refused (SRVD_AUTH_TIMEOUT_USEC at
+ * most); one that has sent nothing (a scanner, a silent peer) only for SRVD_ORDER_HOLD_USEC
+ * after it connected: then *ret_wake says when to look again. */
+static bool side_ready(const SrvdSession *s, int side, uint64_t now, uint64_t *ret_wake) {
+        const PendingSocket *head = s->queue[side];
+
+        if (!head)
+                return false;
+        for (const PendingSocket *p = s->pending; p; p = p->next) {
+                if (p->side != side || p->seq > head->seq)
+                        continue;
+                if (socket_has_data(p->fd))
+                        return false;
+                if (now < p->accepted_usec + SRVD_ORDER_HOLD_USEC) {
+                        *ret_wake = MIN(*ret_wake, p->accepted_usec + SRVD_ORDER_HOLD_USEC);
+                        return false;
+                }
+        }
+        return true;
+}
+
+static int on_order_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        session_try_pair(userdata);
+        return 0;
+}
+
+/* Looks again at `wake` (CLOCK_MONOTONIC) */
+static void session_arm_order_timer(SrvdSession *s, uint64_t wake) {
+        int r;
+
+        if (s->order_timer) {
+                r = sd_event_source_set_time(s->order_timer, wake);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(s->order_timer, SD_EVENT_ONESHOT);
+        } else
+                r = sd_event_add_time(s->relay->event, &s->order_timer, CLOCK_MONOTONIC, wake, 0, on_order_timer, s);
+        if (r < 0) /* then the pending socket's own timeout is what releases the queue */
+                SLOG(s, LOG_WARNING, r, "Session %s: cannot arm the pairing timer: %m", s->session_id);
+}
+
 static void session_try_pair(SrvdSession *s) {
-        while (s->queue[0] && s->queue[1]) {
+        uint64_t now = 0, wake = UINT64_MAX;
+
+        (void) sd_event_now(s->relay->event, CLOCK_MONOTONIC, &now);
+        while (side_ready(s, 0, now, &wake) && side_ready(s, 1, now, &wake)) {
                 PendingSocket *a = s->queue[0], *b = s->queue[1];
                 ActivePair *pair;
                 int fd_a = TAKE_FD(a->fd), fd_b = TAKE_FD(b->fd);
@@ -113,6 +172,8 @@ static void session_try_pair(SrvdSession *s) {
                 SLOG(s, LOG_INFO, 0, "Session %s: joined connection %u (%s <-> %s)", s->session_id, s->n_pairs_total,
                      s->atsign[0], s->atsign[1]);
         }
+        if (wake != UINT64_MAX)
+                session_arm_order_timer(s, wake);
 }
 
 static void pending_authenticated(PendingSocket *p) {
@@ -122,7 +183,7 @@ static void pending_authenticated(PendingSocket *p) {
         p->timer = sd_event_source_disable_unref(p->timer);
         p->authenticated = true;
         list_remove(&s->pending, p);
-        queue_append(&s->queue[p->side], p);
+        queue_insert(&s->queue[p->side], p);
         session_try_pair(s);
 }
 
@@ -203,11 +264,13 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
                 }
                 p->session = s;
                 p->side = side;
+                p->seq = s->n_accepted[side]++;
+                (void) sd_event_now(s->relay->event, CLOCK_MONOTONIC, &p->accepted_usec);
                 p->fd = cfd;
                 s->n_pending[side]++;
 
                 if (!s->key[side]) {
-                        queue_append(&s->queue[side], p);
+                        queue_insert(&s->queue[side], p);
                         session_try_pair(s);
                         continue;
                 }
@@ -261,6 +324,7 @@ void srvd_session_free(SrvdSession *s) {
                 pending_free(p);
         }
         sd_event_source_disable_unref(s->grace_timer);
+        sd_event_source_disable_unref(s->order_timer);
         free(s->session_id);
         free(s->client_nonce);
         free(s->rvd_nonce);

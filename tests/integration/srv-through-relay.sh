@@ -84,4 +84,75 @@ if $TOOLS client "$lp" 1 1 && grep -q "NOPORTS-PLAINTEXT-MARKER" "$tmp/cap"; the
 else
         fail "control: unencrypted traffic through the relay"
 fi
+
+# the pairing order multi mode relies on
+sid=$(cat /proc/sys/kernel/random/uuid); cn=$(date +%Y-%m-%dT%H:%M:%S.%6N)
+rm -f "$tmp/ports"
+"$RELAY" --key-a "$tmp/a.pub" --key-b "$tmp/b.pub" --grace 3 --bind 127.0.0.1 "$sid" "$cn" \
+        >"$tmp/ports" 2>>"$tmp/relay-srv.log" & pids+=($!)
+wait_file "$tmp/ports"; read -r pa pb nonce <"$tmp/ports"
+"$KEYS" authline "$tmp/a.priv" "$sid" "$cn" "$nonce" >"$tmp/order_a"
+"$KEYS" authline "$tmp/b.priv" "$sid" "$cn" "$nonce" >"$tmp/order_b"
+/usr/bin/python3 "$SOURCE_DIR/tests/integration/relay-pairing-order.py" "$pa" "$pb" "$tmp/order_a" "$tmp/order_b" ||
+        failed=$((failed + 1))
+
+# clear multi mode: srv splices in the kernel, like the relay. Several connections must arrive
+# intact, and a local service that resets its connection mid-transfer must end that connection
+# only: splice(2) raises SIGPIPE on a reset socket, which once killed the daemon srv (and with it
+# the control channel, so every later connection of the session failed).
+cat >"$tmp/reset-once.py" <<'PY'
+import os, socket, struct, sys, threading, time
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", 0)); ls.listen(16)
+open(sys.argv[1] + ".tmp", "w").write(str(ls.getsockname()[1])); os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+def echo(c):
+    while (d := c.recv(1 << 16)):
+        c.sendall(d)
+    c.close()
+first = True
+while True:
+    c, _ = ls.accept()
+    if first:  # read a little, end our direction, then reset while the sender is still going
+        first = False
+        c.recv(1 << 16)
+        c.shutdown(socket.SHUT_WR)
+        time.sleep(0.3)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        c.close()
+        continue
+    threading.Thread(target=echo, args=(c,), daemon=True).start()
+PY
+cat >"$tmp/flood.py" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+chunk = b"x" * (1 << 20)
+try:
+    for _ in range(256):
+        s.sendall(chunk)
+except OSError:
+    pass
+time.sleep(0.5)
+PY
+rm -f "$tmp/reset.port"
+/usr/bin/python3 "$tmp/reset-once.py" "$tmp/reset.port" & pids+=($!)
+wait_file "$tmp/reset.port"
+sid=$(cat /proc/sys/kernel/random/uuid); cn=$(date +%Y-%m-%dT%H:%M:%S.%6N)
+rm -f "$tmp/ports" "$tmp"/srv-*.log
+"$RELAY" --key-a "$tmp/a.pub" --key-b "$tmp/b.pub" --grace 5 --bind 127.0.0.1 "$sid" "$cn" \
+        >"$tmp/ports" 2>>"$tmp/relay-srv.log" & pids+=($!)
+wait_file "$tmp/ports"; read -r pa pb nonce <"$tmp/ports"
+RV_AUTH="$("$KEYS" authline "$tmp/b.priv" "$sid" "$cn" "$nonce")" "$SRV" -h 127.0.0.1 -p "$pb" \
+        --local-port "$(cat "$tmp/reset.port")" --local-host 127.0.0.1 --rv-auth --multi --timeout 5 \
+        2>"$tmp/srv-d.log" & pids+=($!); dpid=$!
+wait_started "$tmp/srv-d.log"
+lp=$(free_port)
+RV_AUTH="$("$KEYS" authline "$tmp/a.priv" "$sid" "$cn" "$nonce")" "$SRV" -h 127.0.0.1 -p "$pa" --local-port "$lp" \
+        --local-host 127.0.0.1 --bind-local-port --rv-auth --multi --timeout 5 2>"$tmp/srv-c.log" & pids+=($!)
+wait_started "$tmp/srv-c.log"
+/usr/bin/python3 "$tmp/flood.py" "$lp"
+if kill -0 "$dpid" 2>/dev/null && $TOOLS client "$lp" 4 3; then
+        ok "clear multi: a local reset ends one connection; the next 3 x 4 MiB arrive intact"
+else
+        fail "clear multi: connections after a local reset"; sed 's/^/     /' "$tmp/srv-c.log" "$tmp/srv-d.log" | tail -20
+fi
 [ "$failed" -eq 0 ]
