@@ -11,6 +11,7 @@
 #include "macro.h"
 #include "rsa.h"
 #include "secure.h"
+#include "verbs.h"
 
 #define CHALLENGE_MAX 1024
 
@@ -151,4 +152,106 @@ int at_auth_cram(AtConn *conn, const char *atsign, const char *cram_secret, uint
         if (r < 0)
                 return log_error_errno(r, "Failed to compute the CRAM digest for %s: %m", atsign);
         return expect_success(conn, cmd, "CRAM", atsign, timeout_usec);
+}
+
+/* ---- asynchronous ---- */
+
+typedef struct AuthRequest {
+        char *atsign;
+        const AtKeys *keys;
+        char *cram_secret; /* secure memory */
+        AtAuthHandler handler;
+        void *userdata;
+} AuthRequest;
+
+static void auth_request_free(AuthRequest *q) {
+        free(q->atsign);
+        at_secure_free(q->cram_secret);
+        free(q);
+}
+
+static void auth_finish(AuthRequest *q, AtConn *conn, int error) {
+        AtAuthHandler handler = q->handler;
+        void *userdata = q->userdata;
+
+        auth_request_free(q);
+        handler(conn, error, userdata);
+}
+
+static void on_auth_answer(AtConn *conn, int error, const char *data, void *userdata) {
+        AuthRequest *q = userdata;
+        const char *what = q->keys ? q->keys->enrollment_id ? "APKAM" : "PKAM" : "CRAM";
+
+        if (error == -ECANCELED) {
+                auth_finish(q, conn, error);
+                return;
+        }
+        if (error < 0)
+                log_error_errno(error, "%s authentication of %s at %s:%u failed: %s", what, q->atsign,
+                                at_conn_host(conn), at_conn_port(conn),
+                                at_conn_last_error(conn)[0] ? at_conn_last_error(conn) : strerror(-error));
+        else if (!streq(data, "success"))
+                error = log_error_errno(EACCES, "%s authentication of %s failed: server answered \"%.64s\".", what,
+                                        q->atsign, data);
+        auth_finish(q, conn, error);
+}
+
+static void on_challenge(AtConn *conn, int error, const char *data, void *userdata) {
+        AuthRequest *q = userdata;
+        _cleanup_free_ char *pkam = NULL;
+        _cleanup_secure_ char *cram = NULL;
+        int r;
+
+        if (error < 0) {
+                if (error != -ECANCELED)
+                        log_error_errno(error, "%s refused \"from:%s\": %s", at_conn_host(conn), q->atsign,
+                                        at_conn_last_error(conn));
+                auth_finish(q, conn, error);
+                return;
+        }
+        r = check_challenge(data);
+        if (r < 0) {
+                log_error_errno(r, "%s sent a malformed challenge.", at_conn_host(conn));
+                auth_finish(q, conn, r);
+                return;
+        }
+        if (q->keys) {
+                r = at_auth_pkam_command(q->keys, data, &pkam);
+                if (r < 0)
+                        log_error_errno(r, "Failed to sign the PKAM challenge for %s: %m", q->atsign);
+        } else {
+                r = at_auth_cram_command(q->cram_secret, data, &cram);
+                if (r < 0)
+                        log_error_errno(r, "Failed to compute the CRAM digest for %s: %m", q->atsign);
+        }
+        if (r >= 0)
+                r = at_verb_command_async(conn, pkam ?: cram, on_auth_answer, q);
+        if (r < 0)
+                auth_finish(q, conn, r);
+}
+
+int at_auth_async(AtConn *conn, const char *atsign, const AtKeys *keys, const char *cram_secret,
+                  AtAuthHandler handler, void *userdata) {
+        _cleanup_free_ char *from = NULL;
+        AuthRequest *q;
+        int r;
+
+        if (!handler || (!keys && !cram_secret))
+                return -EINVAL;
+        r = at_auth_from_command(atsign, &from);
+        if (r < 0)
+                return log_error_errno(r, "Invalid atSign \"%s\".", atsign ?: "");
+        q = calloc(1, sizeof(*q));
+        if (!q)
+                return -ENOMEM;
+        *q = (AuthRequest) { .keys = keys, .handler = handler, .userdata = userdata };
+        q->atsign = strdup(from + 5);
+        if (!q->atsign || (cram_secret && !keys && !(q->cram_secret = at_secure_strdup(cram_secret)))) {
+                auth_request_free(q);
+                return -ENOMEM;
+        }
+        r = at_verb_command_async(conn, from, on_challenge, q);
+        if (r < 0)
+                auth_request_free(q);
+        return r;
 }

@@ -21,3 +21,10 @@ int at_auth_cram_command(const char *cram_secret, const char *challenge, char **
 /* Blocking. atsign with or without '@'. */
 int at_auth_pkam(AtConn *conn, const char *atsign, const AtKeys *keys, uint64_t timeout_usec);
 int at_auth_cram(AtConn *conn, const char *atsign, const char *cram_secret, uint64_t timeout_usec);
+
+/* Asynchronous, for a connection attached to an event loop: PKAM with keys, else CRAM. The
+ * handler runs once, from the loop (-ECANCELED when the connection is closed first); failures
+ * are logged as above. */
+typedef void (*AtAuthHandler)(AtConn *conn, int error, void *userdata);
+int at_auth_async(AtConn *conn, const char *atsign, const AtKeys *keys, const char *cram_secret,
+                  AtAuthHandler handler, void *userdata);

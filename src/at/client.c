@@ -4,30 +4,13 @@
 #include <string.h>
 
 #include "auth.h"
-#include "client.h"
+#include "client-internal.h"
 #include "log.h"
 #include "macro.h"
 #include "root.h"
 #include "secure.h"
 
 #define ATSIGN_MAX 255
-
-struct AtClient {
-        char *atsign; /* "@alice" */
-        const AtKeys *keys;
-        char *cram_secret; /* secure memory */
-        char *root_host;
-        uint16_t root_port;
-        char *fixed_host;
-        uint16_t fixed_port;
-        char *ca_file;
-        uint64_t connect_timeout, command_timeout;
-        size_t line_max;
-
-        AtConn *conn;
-        char *secondary_host;
-        uint16_t secondary_port;
-};
 
 int at_atsign_normalize(const char *atsign, char **ret) {
         if (!atsign)
@@ -82,6 +65,9 @@ int at_client_new(const AtClientOptions *o, AtClient **ret) {
         c->connect_timeout = o->connect_timeout_usec ?: AT_CLIENT_CONNECT_TIMEOUT_DEFAULT;
         c->command_timeout = o->command_timeout_usec ?: AT_CLIENT_COMMAND_TIMEOUT_DEFAULT;
         c->line_max = o->line_max ?: AT_CONN_LINE_MAX_DEFAULT;
+        c->reconnect_min = o->reconnect_min_usec ?: 1000000U;
+        c->reconnect_max = MAX(o->reconnect_max_usec ?: 60000000U, c->reconnect_min);
+        c->backoff = c->reconnect_min;
 
         *ret = TAKE_PTR(c);
         return 0;
@@ -90,6 +76,7 @@ int at_client_new(const AtClientOptions *o, AtClient **ret) {
 void at_client_free(AtClient *c) {
         if (!c)
                 return;
+        at_client_stop(c);
         at_conn_unref(c->conn);
         free(c->atsign);
         at_secure_free(c->cram_secret);
@@ -98,6 +85,16 @@ void at_client_free(AtClient *c) {
         free(c->ca_file);
         free(c->secondary_host);
         free(c);
+}
+
+int at_client_set_secondary(AtClient *c, const char *host, uint16_t port) {
+        char *h = strdup(host);
+        if (!h)
+                return -ENOMEM;
+        free(c->secondary_host);
+        c->secondary_host = h;
+        c->secondary_port = port;
+        return 0;
 }
 
 static int resolve(AtClient *c) {
@@ -173,6 +170,118 @@ int at_client_open_connection(AtClient *c, AtConn **ret) {
                         return r;
         }
         return open_authenticated(c, ret);
+}
+
+/* ---- kept connected on a loop ---- */
+
+static void client_notify(AtClient *c, int error) {
+        if (c->state_handler)
+                c->state_handler(c, error, c->state_userdata);
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata);
+
+static int schedule_connect(AtClient *c, uint64_t delay) {
+        int r;
+
+        if (!c->retry) {
+                r = sd_event_add_time_relative(c->event, &c->retry, CLOCK_MONOTONIC, delay, 0, on_retry, c);
+                if (r >= 0)
+                        (void) sd_event_source_set_description(c->retry, "at-client-retry");
+                return r;
+        }
+        r = sd_event_source_set_time_relative(c->retry, delay);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(c->retry, SD_EVENT_ONESHOT);
+        return r;
+}
+
+/* After a failure: the next attempt after the current backoff, which then doubles. */
+static void schedule_retry(AtClient *c, int error) {
+        int r;
+
+        log_warning_errno(error, "No connection to the atServer of %s (%m); retrying in %llu ms", c->atsign,
+                          (unsigned long long) (c->backoff / 1000));
+        r = schedule_connect(c, c->backoff);
+        if (r < 0)
+                log_error_errno(r, "Cannot schedule reconnecting %s: %m", c->atsign);
+        c->backoff = MIN(c->backoff * 2, c->reconnect_max);
+        client_notify(c, error);
+}
+
+static void on_main_disconnect(AtConn *conn, int error, void *userdata) {
+        AtClient *c = userdata;
+
+        if (conn != c->conn || c->connecting)
+                return;
+        schedule_retry(c, error ?: -ECONNRESET);
+}
+
+static void on_main_connected(int error, AtConn *conn, void *userdata) {
+        AtClient *c = userdata;
+
+        c->connecting = NULL;
+        if (error < 0) {
+                schedule_retry(c, error);
+                return;
+        }
+        if (c->conn) {
+                at_conn_close(c->conn);
+                at_conn_unref(c->conn);
+        }
+        c->conn = conn;
+        at_conn_set_disconnect_handler(conn, on_main_disconnect, c);
+        c->backoff = c->reconnect_min;
+        log_info("Connected to the atServer of %s at %s:%u", c->atsign, at_conn_host(conn), at_conn_port(conn));
+        client_notify(c, 0);
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        AtClient *c = userdata;
+        int r;
+
+        if (c->connecting)
+                return 0;
+        r = at_client_open_connection_async(c, c->event, on_main_connected, c, &c->connecting);
+        if (r < 0)
+                schedule_retry(c, r);
+        return 0;
+}
+
+int at_client_start(AtClient *c, sd_event *event, AtClientStateHandler handler, void *userdata) {
+        if (!c || !event)
+                return -EINVAL;
+        if (c->event)
+                return -EALREADY;
+        c->event = sd_event_ref(event);
+        c->state_handler = handler;
+        c->state_userdata = userdata;
+        c->backoff = c->reconnect_min;
+        return schedule_connect(c, 0);
+}
+
+int at_client_restart(AtClient *c) {
+        if (!c->event)
+                return -ENOTCONN;
+        c->connecting = at_client_connect_cancel(c->connecting);
+        if (c->conn)
+                at_conn_close(c->conn);
+        at_root_cache_clear();
+        c->backoff = c->reconnect_min;
+        return schedule_connect(c, 0);
+}
+
+void at_client_stop(AtClient *c) {
+        c->connecting = at_client_connect_cancel(c->connecting);
+        c->retry = sd_event_source_disable_unref(c->retry);
+        c->event = sd_event_unref(c->event);
+        c->state_handler = NULL;
+        if (c->conn)
+                at_conn_set_disconnect_handler(c->conn, NULL, NULL);
+}
+
+bool at_client_is_connected(AtClient *c) {
+        return c && at_conn_is_open(c->conn);
 }
 
 AtConn *at_client_conn(AtClient *c) {

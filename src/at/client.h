@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <systemd/sd-event.h>
+
 #include "conn.h"
 #include "keys_file.h"
 #include "macro.h"
@@ -28,6 +30,8 @@ typedef struct AtClientOptions {
         uint64_t connect_timeout_usec; /* 0: default */
         uint64_t command_timeout_usec; /* 0: default */
         size_t line_max;              /* 0: AT_CONN_LINE_MAX_DEFAULT */
+        uint64_t reconnect_min_usec;  /* at_client_start() backoff; 0: 1 s */
+        uint64_t reconnect_max_usec;  /* 0: 60 s */
 } AtClientOptions;
 
 typedef struct AtClient AtClient;
@@ -44,6 +48,35 @@ int at_client_connect(AtClient *client);
 int at_client_reconnect(AtClient *client);
 /* A further, separately authenticated connection with the same options (e.g. the monitor's). */
 int at_client_open_connection(AtClient *client, AtConn **ret);
+
+/* ---- asynchronous, on an sd_event loop (the daemons): nothing here blocks ---- */
+
+/* A further authenticated connection, made without blocking: root lookup (at_root_lookup_async),
+ * TLS (at_tls_connect_async), PKAM/CRAM as asynchronous commands, all within the connect
+ * timeout. The handler runs once, from the loop, with error < 0 or 0 and the connection (a
+ * reference owned by the handler), attached to event with the command timeout set. The
+ * operation is gone when the handler runs. */
+typedef struct AtClientConnect AtClientConnect;
+typedef void (*AtClientConnectHandler)(int error, AtConn *conn, void *userdata);
+int at_client_open_connection_async(AtClient *client, sd_event *event, AtClientConnectHandler handler,
+                                    void *userdata, AtClientConnect **ret);
+/* The handler is not called. Returns NULL. */
+AtClientConnect *at_client_connect_cancel(AtClientConnect *op);
+
+/* Keeps the main connection up on event: connects (asynchronously) from the loop, and after a
+ * failed attempt or a lost connection tries again with exponential backoff (reconnect_min_usec
+ * doubling to reconnect_max_usec, back to the minimum after a success). The handler, if any, is
+ * told each outcome from the loop: 0 connected, < 0 the attempt failed or the connection was
+ * lost (a retry is scheduled). Meanwhile at_client_conn() is NULL or a closed connection, on
+ * which commands fail at once with -ENOTCONN or the connection's error. */
+typedef void (*AtClientStateHandler)(AtClient *client, int error, void *userdata);
+int at_client_start(AtClient *client, sd_event *event, AtClientStateHandler handler, void *userdata);
+/* After at_client_start(): drops the main connection and connects again now, with a fresh root
+ * lookup (SIGHUP). */
+int at_client_restart(AtClient *client);
+/* Stops keeping connected; the main connection stays as it is. */
+void at_client_stop(AtClient *client);
+bool at_client_is_connected(AtClient *client);
 
 /* The main connection (NULL before connect); borrowed. */
 AtConn *at_client_conn(AtClient *client);

@@ -121,28 +121,35 @@ _printf_(2, 3) static void set_last_error(AtConn *c, const char *format, ...) {
         va_end(ap);
 }
 
-int at_conn_connect(const char *host, uint16_t port, const char *ca_file, uint64_t timeout_usec, AtConn **ret) {
+int at_conn_new_from_tls(AtTls *tls, AtConn **ret) {
         AtConn *c;
-        int r;
 
         c = calloc(1, sizeof(*c));
-        if (!c)
+        if (!c) {
+                at_tls_free(tls);
                 return -ENOMEM;
+        }
         c->n_ref = 1;
         at_line_buffer_init(&c->in, AT_CONN_LINE_MAX_DEFAULT);
-        c->port = port;
-        c->host = strdup(host ?: "");
+        c->tls = tls;
+        c->port = at_tls_port(tls);
+        c->host = strdup(at_tls_host(tls));
         if (!c->host) {
                 at_conn_unref(c);
                 return -ENOMEM;
         }
-        r = at_tls_connect(host, port, ca_file, timeout_usec, &c->tls);
-        if (r < 0) {
-                at_conn_unref(c);
-                return r;
-        }
         *ret = c;
         return 0;
+}
+
+int at_conn_connect(const char *host, uint16_t port, const char *ca_file, uint64_t timeout_usec, AtConn **ret) {
+        AtTls *tls = NULL;
+        int r;
+
+        r = at_tls_connect(host, port, ca_file, timeout_usec, &tls);
+        if (r < 0)
+                return r;
+        return at_conn_new_from_tls(tls, ret);
 }
 
 AtConn *at_conn_ref(AtConn *c) {
@@ -482,6 +489,8 @@ static int queue_command(AtConn *c, const char *command, AtConnResponseHandler h
                          AtResponse **sync_slot, bool expect_answer) {
         size_t n;
 
+        if (!c)
+                return -ENOTCONN; /* a client between connections */
         if (c->error || !c->tls)
                 return c->error ?: -ENOTCONN;
         n = strlen(command);

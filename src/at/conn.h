@@ -9,6 +9,7 @@
 
 #include "macro.h"
 #include "response.h"
+#include "tls.h"
 
 /* A line-framed atProtocol connection over TLS (AtConn). Two ways of use, not mixed while
  * commands are in flight:
@@ -35,6 +36,9 @@ typedef void (*AtConnDisconnectHandler)(AtConn *conn, int error, void *userdata)
 
 /* TLS connect (see at_tls_connect). The connection starts unattached (blocking use). */
 int at_conn_connect(const char *host, uint16_t port, const char *ca_file, uint64_t timeout_usec, AtConn **ret);
+
+/* Wraps an established session (at_tls_connect_async()); takes it over, also on failure. */
+int at_conn_new_from_tls(AtTls *tls, AtConn **ret);
 
 AtConn *at_conn_ref(AtConn *conn);
 AtConn *at_conn_unref(AtConn *conn); /* returns NULL; the last unref closes */

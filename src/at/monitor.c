@@ -23,6 +23,7 @@ struct AtMonitor {
         void *state_userdata;
 
         AtConn *conn;
+        AtClientConnect *connecting;
         sd_event_source *heartbeat_source, *check_source, *reconnect_source, *fail_source;
         uint64_t last_ok_usec, heartbeat_sent_usec;
         int pending_error;
@@ -111,6 +112,10 @@ bool at_monitor_is_connected(AtMonitor *m) {
         return m->conn && at_conn_is_open(m->conn);
 }
 
+bool at_monitor_is_connecting(AtMonitor *m) {
+        return m->connecting || m->reconnect_source;
+}
+
 static void drop_connection(AtMonitor *m) {
         m->heartbeat_source = sd_event_source_disable_unref(m->heartbeat_source);
         m->check_source = sd_event_source_disable_unref(m->check_source);
@@ -127,6 +132,7 @@ void at_monitor_free(AtMonitor *m) {
         if (!m)
                 return;
         drop_connection(m);
+        at_client_connect_cancel(m->connecting);
         sd_event_source_disable_unref(m->reconnect_source);
         sd_event_source_disable_unref(m->fail_source);
         for (PendingDecrypt *p = m->pending; p; p = p->next)
@@ -251,19 +257,13 @@ static void on_notification(AtConn *conn, const char *payload, size_t size, void
 
 /* ---- connection life ---- */
 
-static int connect_now(AtMonitor *m, bool retry);
+static void connect_async(AtMonitor *m);
 
 static int on_reconnect_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         AtMonitor *m = userdata;
-        int r;
 
         m->reconnect_source = sd_event_source_disable_unref(m->reconnect_source);
-        r = connect_now(m, true);
-        if (r < 0) {
-                m->pending_error = r;
-                return 0; /* connect_now scheduled the next attempt */
-        }
-        m->backoff_usec = m->reconnect_min_usec;
+        connect_async(m);
         return 0;
 }
 
@@ -362,13 +362,11 @@ static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static int connect_now(AtMonitor *m, bool retry) {
-        _cleanup_(at_conn_unrefp) AtConn *conn = NULL;
-        _cleanup_free_ char *command = NULL;
-        int64_t from = 0;
-        int r;
+/* "monitor[:<epoch>] <regex>": resume after the newest seen; after a failure before any, from
+ * when we started */
+static int next_command(AtMonitor *m, char **ret) {
+        int64_t from;
 
-        /* resume after the newest seen; after a failure before any, from when we started */
         if (m->last_epoch > 0)
                 from = m->last_epoch;
         else if (m->started)
@@ -379,17 +377,22 @@ static int connect_now(AtMonitor *m, bool retry) {
                 m->started = true;
                 m->started_epoch = m->since_epoch > 0 ? m->since_epoch : now_epoch_millis();
         }
+        return at_monitor_format_command(m->regex, from, ret);
+}
 
-        r = at_monitor_format_command(m->regex, from, &command);
-        if (r < 0)
-                return r;
-        r = at_client_open_connection(m->client, &conn);
+/* Takes over an authenticated connection (attached to the loop or not) and starts monitoring. */
+static int monitor_on(AtMonitor *m, AtConn *connection) {
+        _cleanup_(at_conn_unrefp) AtConn *conn = connection;
+        _cleanup_free_ char *command = NULL;
+        int r;
+
+        r = next_command(m, &command);
         if (r < 0)
                 goto fail;
         at_conn_set_notification_handler(conn, on_notification, m);
         at_conn_set_disconnect_handler(conn, on_disconnect, m);
         r = at_conn_attach_event(conn, m->event, 0);
-        if (r < 0)
+        if (r < 0 && r != -EBUSY)
                 goto fail;
         /* "monitor" has no answer on success (at_server monitor_response_handler.dart): sent
          * without a response slot, so heartbeat answers stay matched to their noop commands */
@@ -402,6 +405,7 @@ static int connect_now(AtMonitor *m, bool retry) {
                 goto fail;
         m->conn = TAKE_PTR(conn);
         m->last_ok_usec = now_usec();
+        m->backoff_usec = m->reconnect_min_usec;
         log_info("Monitoring %s on %s:%u (%s)", at_client_atsign(m->client), at_conn_host(m->conn),
                  at_conn_port(m->conn), command);
         if (m->state_handler)
@@ -409,18 +413,50 @@ static int connect_now(AtMonitor *m, bool retry) {
         return 0;
 
 fail:
-        if (conn) {
-                at_conn_set_notification_handler(conn, NULL, NULL);
-                at_conn_set_disconnect_handler(conn, NULL, NULL);
-                at_conn_close(conn);
-        }
-        if (retry)
-                schedule_reconnect(m, r);
+        at_conn_set_notification_handler(conn, NULL, NULL);
+        at_conn_set_disconnect_handler(conn, NULL, NULL);
+        at_conn_close(conn);
         return r;
 }
 
-int at_monitor_start(AtMonitor *m) {
-        if (m->conn || m->started)
+static void on_connected(int error, AtConn *conn, void *userdata) {
+        AtMonitor *m = userdata;
+
+        m->connecting = NULL;
+        if (error >= 0)
+                error = monitor_on(m, conn);
+        if (error < 0)
+                schedule_reconnect(m, error);
+}
+
+/* Never blocks: the connection is made by at_client_open_connection_async(). */
+static void connect_async(AtMonitor *m) {
+        int r;
+
+        if (m->connecting)
+                return;
+        r = at_client_open_connection_async(m->client, m->event, on_connected, m, &m->connecting);
+        if (r < 0)
+                schedule_reconnect(m, r);
+}
+
+int at_monitor_start_async(AtMonitor *m) {
+        if (m->conn || m->started || m->connecting)
                 return -EALREADY;
-        return connect_now(m, false);
+        m->reconnect_source = sd_event_source_disable_unref(m->reconnect_source);
+        /* from the loop, so that the state handler never runs inside this call */
+        return sd_event_add_time_relative(m->event, &m->reconnect_source, CLOCK_MONOTONIC, 0, 0, on_reconnect_timer,
+                                          m);
+}
+
+int at_monitor_start(AtMonitor *m) {
+        AtConn *conn = NULL;
+        int r;
+
+        if (m->conn || m->started || m->connecting)
+                return -EALREADY;
+        r = at_client_open_connection(m->client, &conn);
+        if (r < 0)
+                return r;
+        return monitor_on(m, conn);
 }

@@ -49,8 +49,13 @@ int at_monitor_new(sd_event *event, AtClient *client, AtSharedKeys *cache, const
                    AtMonitorHandler handler, void *userdata, AtMonitor **ret);
 void at_monitor_set_state_handler(AtMonitor *monitor, AtMonitorStateHandler handler, void *userdata);
 /* Connects (blocking, within the client's connect timeout) and starts monitoring. On failure
- * the error is returned and nothing is retried. */
+ * the error is returned and nothing is retried. Later reconnects never block. For tools. */
 int at_monitor_start(AtMonitor *monitor);
+/* Starts without blocking (daemons): connects with at_client_open_connection_async() from the
+ * loop; each outcome goes to the state handler, and failures are retried with backoff. */
+int at_monitor_start_async(AtMonitor *monitor);
+/* A connection attempt is under way or scheduled. */
+bool at_monitor_is_connecting(AtMonitor *monitor);
 void at_monitor_free(AtMonitor *monitor);
 DEFINE_TRIVIAL_CLEANUP_FUNC(AtMonitor *, at_monitor_free);
 

@@ -85,6 +85,130 @@ int at_notify_send(AtClient *client, AtSharedKeys *cache, const AtNotifyMessage 
         return 0;
 }
 
+/* ---- asynchronous ---- */
+
+typedef struct NotifySend {
+        AtClient *client;
+        char *recipient, *key_text, *value, *id;
+        int64_t ttl_ms, ttln_ms;
+        AtNotifyOperation operation;
+        bool starting; /* inside at_notify_send_async(): failures are returned, not handed over */
+        int start_error;
+        AtNotifySendHandler handler;
+        void *userdata;
+} NotifySend;
+
+static void notify_send_free(NotifySend *q) {
+        free(q->recipient);
+        free(q->key_text);
+        if (q->value)
+                explicit_bzero(q->value, strlen(q->value));
+        free(q->value);
+        free(q->id);
+        free(q);
+}
+
+static void notify_finish(NotifySend *q, int error, const char *id) {
+        if (q->starting) {
+                q->start_error = error < 0 ? error : 0; /* the caller frees */
+                return;
+        }
+        if (error < 0 && error != -ECANCELED)
+                log_error_errno(error, "Notifying %s of %s via %s:%u failed: %m", q->recipient, q->key_text,
+                                at_client_secondary_host(q->client) ?: "?", at_client_secondary_port(q->client));
+        q->handler(error, id, q->userdata);
+        notify_send_free(q);
+}
+
+static void on_notified(AtConn *conn, int error, const char *data, void *userdata) {
+        notify_finish(userdata, error, error >= 0 ? data : NULL);
+}
+
+static int notify_queue(NotifySend *q, AtMetadata *md, const char *value) {
+        AtNotifyParams params = {
+                .id = q->id,
+                .operation = q->operation,
+                .ttln_ms = q->ttln_ms,
+                .metadata = md,
+                .key = q->key_text,
+                .value = value,
+        };
+        if (q->ttl_ms > 0) {
+                md->has_ttl = true;
+                md->ttl = q->ttl_ms;
+        }
+        return at_verb_notify_async(at_client_conn(q->client), &params, on_notified, q);
+}
+
+static void on_send_key(int error, const uint8_t *key, const char *their_copy, const char *cs, void *userdata) {
+        NotifySend *q = userdata;
+        _cleanup_free_ char *ciphertext = NULL, *iv_b64 = NULL;
+        _cleanup_(metadata_donep) AtMetadata md = {};
+        int r = error;
+
+        if (r >= 0)
+                r = encrypt_value(key, q->value, &ciphertext, &iv_b64);
+        if (r >= 0) {
+                md.is_encrypted = AT_TRUE;
+                if (at_metadata_set(&md.iv_nonce, iv_b64) < 0 || at_metadata_set(&md.shared_key_enc, their_copy) < 0 ||
+                    at_metadata_set(&md.pub_key_cs, cs) < 0)
+                        r = -ENOMEM;
+        }
+        if (r >= 0)
+                r = notify_queue(q, &md, ciphertext);
+        if (r < 0)
+                notify_finish(q, r, NULL);
+}
+
+int at_notify_send_async(AtClient *client, AtSharedKeys *cache, const AtNotifyMessage *m, AtNotifySendHandler handler,
+                         void *userdata) {
+        _cleanup_(at_key_freep) AtKey *key = NULL;
+        const char *me = at_client_atsign(client);
+        NotifySend *q;
+        int r;
+
+        if (!m || !m->recipient || !m->key || !handler)
+                return -EINVAL;
+        r = at_key_new(AT_KEY_SHARED, m->key, NULL, me, m->recipient, &key);
+        if (r < 0)
+                return log_error_errno(r, "Invalid notification key %s for %s from %s", m->key, m->recipient, me);
+        q = calloc(1, sizeof(*q));
+        if (!q)
+                return -ENOMEM;
+        *q = (NotifySend) { .client = client, .ttl_ms = m->ttl_ms, .ttln_ms = m->ttln_ms, .operation = m->operation,
+                            .handler = handler, .userdata = userdata, .starting = true };
+        r = at_key_format(key, &q->key_text);
+        if (r < 0) {
+                notify_send_free(q);
+                return log_error_errno(r, "Invalid notification key %s for %s: %m", m->key, m->recipient);
+        }
+        if (!(q->recipient = strdup(m->recipient)) || (m->value && !(q->value = strdup(m->value))) ||
+            (m->id && !(q->id = strdup(m->id)))) {
+                notify_send_free(q);
+                return -ENOMEM;
+        }
+
+        if (m->value && !m->plain)
+                r = at_shared_key_for_sending_async(cache, client, m->recipient, !m->omit_shared_key_enc, on_send_key,
+                                                    q);
+        else {
+                _cleanup_(metadata_donep) AtMetadata md = {};
+                if (m->value)
+                        md.is_encrypted = AT_FALSE;
+                r = notify_queue(q, &md, m->value);
+        }
+        if (r >= 0)
+                r = q->start_error;
+        if (r < 0) {
+                log_error_errno(r, "Notifying %s of %s via %s:%u failed: %m", m->recipient, q->key_text,
+                                at_client_secondary_host(client) ?: "?", at_client_secondary_port(client));
+                notify_send_free(q);
+                return r;
+        }
+        q->starting = false;
+        return 0;
+}
+
 int at_notification_carried_key(const AtNotification *n, const AtKeys *keys, uint8_t ret_key[AT_AES_KEY_SIZE]) {
         int r;
 

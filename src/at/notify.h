@@ -32,6 +32,15 @@ typedef struct AtNotifyMessage {
  * (optional): the notification id. Logs what failed, naming recipient and key. */
 int at_notify_send(AtClient *client, AtSharedKeys *cache, const AtNotifyMessage *message, char **ret_id);
 
+/* The same without blocking, on the client's main connection (attached to a loop, e.g. kept
+ * up by at_client_start()): the shared key by at_shared_key_for_sending_async(), then the notify
+ * command. The message is copied. Failures before anything is queued (bad key, not connected:
+ * -ENOTCONN) are returned and the handler is not called; otherwise the handler runs once, from
+ * the loop, with the error or 0 and the server's notification id. Failures are logged. */
+typedef void (*AtNotifySendHandler)(int error, const char *id, void *userdata);
+int at_notify_send_async(AtClient *client, AtSharedKeys *cache, const AtNotifyMessage *message,
+                         AtNotifySendHandler handler, void *userdata);
+
 /* Blocking: finds the right key (the sharedKeyEnc it carries, checked against our public key's
  * pubKeyCS, else "lookup:shared_key@<from>") and decrypts. A cached key that fails is looked up
  * again once. */

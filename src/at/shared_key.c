@@ -24,7 +24,7 @@ struct AtSharedKeys {
 };
 
 /* A peer's atSign as cache index and key text: "@bob", lower case. */
-static int other_normalize(const char *other, char **ret) {
+int at_shared_key_peer_normalize(const char *other, char **ret) {
         if (!at_atsign_is_valid(other))
                 return -EINVAL;
         char *s;
@@ -68,7 +68,7 @@ static SharedKeyEntry *cache_find(AtSharedKeys *cache, const char *other_norm, b
 void at_shared_keys_forget(AtSharedKeys *cache, const char *other) {
         _cleanup_free_ char *o = NULL;
 
-        if (!cache || other_normalize(other, &o) < 0)
+        if (!cache || at_shared_key_peer_normalize(other, &o) < 0)
                 return;
         for (size_t i = 0; i < cache->n_entries;) {
                 if (streq(cache->entries[i].other, o)) {
@@ -83,7 +83,7 @@ int at_shared_keys_get_cached(AtSharedKeys *cache, const char *other, bool sendi
         _cleanup_free_ char *o = NULL;
         int r;
 
-        r = other_normalize(other, &o);
+        r = at_shared_key_peer_normalize(other, &o);
         if (r < 0)
                 return r;
         SharedKeyEntry *e = cache_find(cache, o, sending);
@@ -97,7 +97,7 @@ int at_shared_keys_put(AtSharedKeys *cache, const char *other, bool sending, con
         _cleanup_free_ char *o = NULL;
         int r;
 
-        r = other_normalize(other, &o);
+        r = at_shared_key_peer_normalize(other, &o);
         if (r < 0)
                 return r;
         SharedKeyEntry *e = cache_find(cache, o, sending);
@@ -181,7 +181,7 @@ static int exchange_init(Exchange *x, AtClient *client, const char *other) {
                 return -ENOTCONN;
         if (!x->keys || !x->keys->encrypt_private || !x->keys->encrypt_public)
                 return -ENOKEY;
-        r = other_normalize(other, &x->other);
+        r = at_shared_key_peer_normalize(other, &x->other);
         if (r < 0)
                 return r;
         return 0;
@@ -403,7 +403,7 @@ int at_shared_key_for_receiving_async(AtSharedKeys *cache, AtConn *conn, const A
         if (!q)
                 return -ENOMEM;
         *q = (ReceiveRequest) { .cache = cache, .keys = keys, .handler = handler, .userdata = userdata };
-        r = other_normalize(other, &q->other);
+        r = at_shared_key_peer_normalize(other, &q->other);
         if (r < 0 || asprintf(&k, "shared_key%s", q->other) < 0) {
                 receive_request_free(q);
                 return r < 0 ? r : -ENOMEM;

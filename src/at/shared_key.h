@@ -50,6 +50,20 @@ typedef void (*AtSharedKeyHandler)(int error, const uint8_t *key, void *userdata
 int at_shared_key_for_receiving_async(AtSharedKeys *cache, AtConn *conn, const AtKeys *keys, const char *other,
                                       AtSharedKeyHandler handler, void *userdata);
 
+/* The sending key without blocking, on the client's main connection (attached to a loop): the
+ * same steps as at_shared_key_for_sending() as pipelined asynchronous commands. With
+ * with_their_copy the handler also gets their encrypted copy and the checksum of their public
+ * key (NULL when their atServer cannot be reached now), for sharedKeyEnc/pubKeyCS. The handler
+ * gets error < 0, or 0 and the key (valid during the call); it may run before this returns
+ * (a cached key without with_their_copy, or a failure to queue the next command). -ENOTCONN at once when the client is not connected. */
+typedef void (*AtSharedKeySendHandler)(int error, const uint8_t *key, const char *their_copy, const char *pub_key_cs,
+                                       void *userdata);
+int at_shared_key_for_sending_async(AtSharedKeys *cache, AtClient *client, const char *other, bool with_their_copy,
+                                    AtSharedKeySendHandler handler, void *userdata);
+
+/* "bob"/"@Bob" -> "@bob", the form the cache and key names use; -EINVAL if not an atSign. */
+int at_shared_key_peer_normalize(const char *other, char **ret);
+
 /* Cache lookup only: 0 and the key, or -ENOENT. */
 int at_shared_keys_get_cached(AtSharedKeys *cache, const char *other, bool sending, uint8_t ret_key[AT_AES_KEY_SIZE]);
 int at_shared_keys_put(AtSharedKeys *cache, const char *other, bool sending, const uint8_t key[AT_AES_KEY_SIZE]);

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -16,6 +17,7 @@
 
 #include "log.h"
 #include "macro.h"
+#include "resolve.h"
 #include "tls.h"
 
 struct AtTls {
@@ -121,10 +123,10 @@ static int handshake_error(AtTls *t, int g) {
         return -EPROTO;
 }
 
-int at_tls_connect(const char *host, uint16_t port, const char *ca_file, uint64_t timeout_usec, AtTls **ret) {
+/* The parts of a client session that come before the TCP connection: host, port, trust store. */
+static int tls_new(const char *host, uint16_t port, const char *ca_file, AtTls **ret) {
         _cleanup_(at_tls_freep) AtTls *t = NULL;
-        uint64_t deadline = now_usec() + timeout_usec;
-        int r, g;
+        int g;
 
         if (!host || !*host || port == 0)
                 return -EINVAL;
@@ -150,36 +152,228 @@ int at_tls_connect(const char *host, uint16_t port, const char *ca_file, uint64_
                 if (g < 0)
                         return log_error_errno(EIO, "Failed to load the system CA store: %s", gnutls_strerror(g));
         }
+        *ret = TAKE_PTR(t);
+        return 0;
+}
 
-        r = tcp_connect(host, port, deadline);
-        if (r < 0)
-                return r;
-        t->fd = r;
-
+/* The GnuTLS session on the connected socket t->fd. */
+static int tls_session_setup(AtTls *t) {
         if (gnutls_init(&t->session, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL) < 0)
                 return -ENOMEM;
         if (gnutls_set_default_priority(t->session) < 0 ||
             gnutls_credentials_set(t->session, GNUTLS_CRD_CERTIFICATE, t->creds) < 0)
                 return -EIO;
         /* SNI carries DNS names only; the certificate is checked against the name or address. */
-        if (!is_ip_literal(host) && gnutls_server_name_set(t->session, GNUTLS_NAME_DNS, host, strlen(host)) < 0)
+        if (!is_ip_literal(t->host) &&
+            gnutls_server_name_set(t->session, GNUTLS_NAME_DNS, t->host, strlen(t->host)) < 0)
                 return -EINVAL;
-        gnutls_session_set_verify_cert(t->session, host, 0);
+        gnutls_session_set_verify_cert(t->session, t->host, 0);
         gnutls_transport_set_int(t->session, t->fd);
+        return 0;
+}
 
-        for (;;) {
-                g = gnutls_handshake(t->session);
-                if (g == GNUTLS_E_SUCCESS)
-                        break;
-                if (g != GNUTLS_E_AGAIN && g != GNUTLS_E_INTERRUPTED && gnutls_error_is_fatal(g))
-                        return handshake_error(t, g);
-                r = wait_fd(t->fd, gnutls_record_get_direction(t->session) ? POLLOUT : POLLIN, deadline);
+/* One handshake step: 0 done, -EAGAIN (wait for at_tls_poll_events()), or the failure. */
+static int tls_handshake_step(AtTls *t) {
+        int g = gnutls_handshake(t->session);
+        if (g == GNUTLS_E_SUCCESS) {
+                t->established = true;
+                return 0;
+        }
+        if (g == GNUTLS_E_AGAIN || g == GNUTLS_E_INTERRUPTED || !gnutls_error_is_fatal(g))
+                return -EAGAIN;
+        return handshake_error(t, g);
+}
+
+int at_tls_connect(const char *host, uint16_t port, const char *ca_file, uint64_t timeout_usec, AtTls **ret) {
+        _cleanup_(at_tls_freep) AtTls *t = NULL;
+        uint64_t deadline = now_usec() + timeout_usec;
+        int r;
+
+        r = tls_new(host, port, ca_file, &t);
+        if (r < 0)
+                return r;
+        r = tcp_connect(host, port, deadline);
+        if (r < 0)
+                return r;
+        t->fd = r;
+        r = tls_session_setup(t);
+        if (r < 0)
+                return r;
+        while ((r = tls_handshake_step(t)) == -EAGAIN) {
+                r = wait_fd(t->fd, at_tls_poll_events(t), deadline);
                 if (r < 0)
                         return r;
         }
-        t->established = true;
+        if (r < 0)
+                return r;
 
         *ret = TAKE_PTR(t);
+        return 0;
+}
+
+/* ---- asynchronous connect on sd_event ---- */
+
+struct AtTlsConnect {
+        sd_event *event;
+        AtTls *tls;
+        AtResolve *resolve;
+        struct addrinfo *addresses, *next;
+        sd_event_source *io, *timer;
+        bool handshaking;
+        int last_error;
+        AtTlsConnectHandler handler;
+        void *userdata;
+};
+
+AtTlsConnect *at_tls_connect_cancel(AtTlsConnect *op) {
+        if (!op)
+                return NULL;
+        at_resolve_cancel(op->resolve);
+        sd_event_source_disable_unref(op->io);
+        sd_event_source_disable_unref(op->timer);
+        if (op->addresses)
+                freeaddrinfo(op->addresses);
+        at_tls_free(op->tls);
+        sd_event_unref(op->event);
+        free(op);
+        return NULL;
+}
+
+static void connect_finish(AtTlsConnect *op, int error) {
+        AtTlsConnectHandler handler = op->handler;
+        void *userdata = op->userdata;
+        AtTls *t = NULL;
+
+        if (error >= 0)
+                t = TAKE_PTR(op->tls);
+        else
+                log_debug("Connecting to %s:%u failed: %s", op->tls->host, op->tls->port, strerror(-error));
+        at_tls_connect_cancel(op);
+        handler(error, t, userdata);
+}
+
+static int watch_fd(AtTlsConnect *op, uint32_t events);
+
+static void handshake_continue(AtTlsConnect *op) {
+        int r = tls_handshake_step(op->tls);
+        if (r == -EAGAIN) {
+                r = watch_fd(op, at_tls_poll_events(op->tls) == POLLOUT ? EPOLLOUT : EPOLLIN);
+                if (r >= 0)
+                        return;
+        }
+        connect_finish(op, r);
+}
+
+static void try_next_address(AtTlsConnect *op);
+
+static int on_connect_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        AtTlsConnect *op = userdata;
+        int err = 0;
+        socklen_t len = sizeof(err);
+
+        if (op->handshaking) {
+                handshake_continue(op);
+                return 0;
+        }
+        /* the TCP connect finished, one way or the other */
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+                err = errno;
+        if (err != 0) {
+                op->last_error = -err;
+                op->io = sd_event_source_disable_unref(op->io);
+                close(op->tls->fd);
+                op->tls->fd = -1;
+                try_next_address(op);
+                return 0;
+        }
+        int one = 1;
+        (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        op->handshaking = true;
+        int r = tls_session_setup(op->tls);
+        if (r < 0) {
+                connect_finish(op, r);
+                return 0;
+        }
+        handshake_continue(op);
+        return 0;
+}
+
+static int watch_fd(AtTlsConnect *op, uint32_t events) {
+        if (op->io)
+                return sd_event_source_set_io_events(op->io, events);
+        int r = sd_event_add_io(op->event, &op->io, op->tls->fd, events, on_connect_io, op);
+        if (r >= 0)
+                (void) sd_event_source_set_description(op->io, "at-tls-connect");
+        return r;
+}
+
+static void try_next_address(AtTlsConnect *op) {
+        while (op->next) {
+                struct addrinfo *ai = op->next;
+                op->next = ai->ai_next;
+
+                int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+                if (fd < 0) {
+                        op->last_error = -errno;
+                        continue;
+                }
+                if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
+                        op->last_error = -errno;
+                        close(fd);
+                        continue;
+                }
+                op->tls->fd = fd;
+                /* writable once connected (or failed): on_connect_io looks at SO_ERROR */
+                int r = watch_fd(op, EPOLLOUT);
+                if (r < 0)
+                        connect_finish(op, r);
+                return;
+        }
+        connect_finish(op, op->last_error ?: -EHOSTUNREACH);
+}
+
+static void on_resolved(int error, struct addrinfo *addresses, void *userdata) {
+        AtTlsConnect *op = userdata;
+
+        op->resolve = NULL;
+        if (error < 0) {
+                connect_finish(op, error);
+                return;
+        }
+        op->addresses = op->next = addresses;
+        try_next_address(op);
+}
+
+static int on_connect_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        AtTlsConnect *op = userdata;
+        log_debug("No TLS connection to %s:%u in time (%s).", op->tls->host, op->tls->port,
+                  op->resolve ? "resolving" : op->handshaking ? "TLS handshake" : "TCP connect");
+        connect_finish(op, -ETIMEDOUT);
+        return 0;
+}
+
+int at_tls_connect_async(sd_event *event, const char *host, uint16_t port, const char *ca_file, uint64_t timeout_usec,
+                         AtTlsConnectHandler handler, void *userdata, AtTlsConnect **ret) {
+        AtTlsConnect *op;
+        int r;
+
+        if (!event || !handler || !ret)
+                return -EINVAL;
+        op = calloc(1, sizeof(*op));
+        if (!op)
+                return -ENOMEM;
+        *op = (AtTlsConnect) { .event = sd_event_ref(event), .handler = handler, .userdata = userdata };
+        r = tls_new(host, port, ca_file, &op->tls);
+        if (r >= 0)
+                r = sd_event_add_time_relative(event, &op->timer, CLOCK_MONOTONIC, timeout_usec, 0, on_connect_timeout,
+                                               op);
+        if (r >= 0)
+                r = at_resolve_async(event, host, port, on_resolved, op, &op->resolve);
+        if (r < 0) {
+                at_tls_connect_cancel(op);
+                return r;
+        }
+        *ret = op;
         return 0;
 }
 

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <systemd/sd-event.h>
+
 #include "macro.h"
 
 /* A GnuTLS client session over a TCP socket. The server certificate is verified against the
@@ -19,6 +21,18 @@ typedef struct AtTls AtTls;
  * timeout_usec. Errors: -ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH (name resolution failed),
  * -EPERM (certificate verification failed), -ECONNRESET/-EPROTO (TLS failure). */
 int at_tls_connect(const char *host, uint16_t port, const char *ca_file, uint64_t timeout_usec, AtTls **ret);
+
+/* The same without blocking, on event: name resolution (resolve.h), a non-blocking TCP connect
+ * to each address in turn and the handshake, driven by I/O events, all within timeout_usec.
+ * The handler gets the session (owned by it) or the error, once, from the loop; the operation
+ * is gone when the handler runs. Errors as above; setup errors (bad CA file) are returned
+ * directly. */
+typedef struct AtTlsConnect AtTlsConnect;
+typedef void (*AtTlsConnectHandler)(int error, AtTls *tls, void *userdata);
+int at_tls_connect_async(sd_event *event, const char *host, uint16_t port, const char *ca_file, uint64_t timeout_usec,
+                         AtTlsConnectHandler handler, void *userdata, AtTlsConnect **ret);
+/* Stops a connect in progress; the handler is not called. Returns NULL. */
+AtTlsConnect *at_tls_connect_cancel(AtTlsConnect *op);
 
 /* Non-blocking record I/O. read: >0 bytes, 0 on a clean close (close_notify), -EAGAIN,
  * -ECONNRESET when the peer closed without close_notify (truncated), -EPROTO on TLS errors.
