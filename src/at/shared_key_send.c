@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The key for what we send to another atSign, fetched or made without blocking: the same steps
  * and upstream facts as the blocking at_shared_key_for_sending() in shared_key.c
- * (at_client_sdk abstract_atkey_encryption.dart), each step started from the previous answer. */
+ * (at_client_sdk abstract_atkey_encryption.dart), each step started from the previous answer.
+ * Not thread-safe: one loop per process, as everything here. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,31 @@ typedef struct SendKey {
         AtRsaPublic *public_key;
         AtSharedKeySendHandler handler;
         void *userdata;
+        /* Only one request per cache and peer looks up or makes the key; the others wait for it
+         * (two would each make a key, and the second would overwrite the first). */
+        bool leading;
+        struct SendKey *next_leader, *followers, *next_follower;
 } SendKey;
+
+static SendKey *leaders;
+
+static SendKey *leader_find(AtSharedKeys *cache, const char *other) {
+        for (SendKey *l = leaders; l; l = l->next_leader)
+                if (l->cache == cache && streq(l->other, other))
+                        return l;
+        return NULL;
+}
+
+static void leader_remove(SendKey *q) {
+        for (SendKey **i = &leaders; *i; i = &(*i)->next_leader)
+                if (*i == q) {
+                        *i = q->next_leader;
+                        break;
+                }
+        q->leading = false;
+}
+
+static void begin(SendKey *q);
 
 static void send_key_free(SendKey *q) {
         at_conn_unref(q->conn);
@@ -40,11 +65,24 @@ static void send_key_free(SendKey *q) {
 }
 
 static void finish(SendKey *q, int error) {
+        SendKey *followers = NULL;
+
         if (error >= 0)
                 error = at_shared_keys_put(q->cache, q->other, true, q->key);
+        if (q->leading) {
+                leader_remove(q);
+                followers = TAKE_PTR(q->followers);
+        }
         q->handler(error, error >= 0 ? q->key : NULL, error >= 0 ? q->their_copy : NULL,
                    error >= 0 ? q->checksum : NULL, q->userdata);
         send_key_free(q);
+        /* the key is cached now (or the waiters try themselves) */
+        while (followers) {
+                SendKey *f = followers;
+                followers = f->next_follower;
+                f->next_follower = NULL;
+                begin(f);
+        }
 }
 
 static bool is_null(const char *data) {
@@ -218,9 +256,40 @@ static void on_our_copy(AtConn *conn, int error, const char *data, void *userdat
         check_their_copy(q);
 }
 
+static void begin(SendKey *q) {
+        _cleanup_free_ char *k = NULL;
+        SendKey *l;
+        int r;
+
+        if (at_shared_keys_get_cached(q->cache, q->other, true, q->key) >= 0) {
+                q->was_cached = true;
+                if (!q->with_their_copy)
+                        finish(q, 0);
+                else
+                        check_their_copy(q);
+                return;
+        }
+        l = leader_find(q->cache, q->other);
+        if (l) {
+                q->next_follower = l->followers;
+                l->followers = q;
+                return;
+        }
+        if (asprintf(&k, "shared_key.%s%s", q->other + 1, q->me) < 0)
+                r = -ENOMEM;
+        else
+                r = at_verb_llookup_async(q->conn, k, on_our_copy, q);
+        if (r < 0) {
+                finish(q, r);
+                return;
+        }
+        q->leading = true;
+        q->next_leader = leaders;
+        leaders = q;
+}
+
 int at_shared_key_for_sending_async(AtSharedKeys *cache, AtClient *client, const char *other, bool with_their_copy,
                                     AtSharedKeySendHandler handler, void *userdata) {
-        _cleanup_free_ char *k = NULL;
         const AtKeys *keys = at_client_keys(client);
         AtConn *conn = at_client_conn(client);
         SendKey *q;
@@ -249,23 +318,6 @@ int at_shared_key_for_sending_async(AtSharedKeys *cache, AtClient *client, const
                 return r;
         }
         q->conn = at_conn_ref(conn);
-
-        if (at_shared_keys_get_cached(cache, q->other, true, q->key) >= 0) {
-                q->was_cached = true;
-                if (!with_their_copy) {
-                        finish(q, 0);
-                        return 0;
-                }
-                check_their_copy(q);
-                return 0;
-        }
-        if (asprintf(&k, "shared_key.%s%s", q->other + 1, q->me) < 0)
-                r = -ENOMEM;
-        else
-                r = at_verb_llookup_async(conn, k, on_our_copy, q);
-        if (r < 0) {
-                send_key_free(q);
-                return r;
-        }
+        begin(q);
         return 0;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* srvd's shell: event loop, signals, sd_notify, atServer connection with backoff. */
+/* srvd's shell: event loop, signals, sd_notify, atServer connections (kept up by the library,
+ * asynchronously, with backoff). */
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 
@@ -7,13 +8,14 @@
 #include "log.h"
 #include "srvd.h"
 
-#define BACKOFF_MIN_USEC (1ULL * 1000000ULL)
-#define BACKOFF_MAX_USEC (60ULL * 1000000ULL)
+static bool serving(Srvd *s) {
+        return at_monitor_is_connected(s->monitor) && at_client_is_connected(s->cmd);
+}
 
 static void notify_status(Srvd *s, bool ready) {
         unsigned n = s->relay ? srvd_relay_n_sessions(s->relay) : 0;
         (void) sd_notifyf(false, "%sSTATUS=%s; %u session%s", ready ? "READY=1\n" : "",
-                          s->monitor ? "Serving" : "Connecting to the atServer", n, n == 1 ? "" : "s");
+                          serving(s) ? "Serving" : "Connecting to the atServer", n, n == 1 ? "" : "s");
 }
 
 static void on_relay_changed(SrvdRelay *relay, void *userdata) {
@@ -25,56 +27,37 @@ static void on_notification(AtMonitor *m, const AtNotification *n, const char *v
         srvd_handle_notification(userdata, n, value);
 }
 
+/* Each time both connections are up (again). */
+static void check_serving(Srvd *s) {
+        if (serving(s))
+                log_fields(LOG_INFO, 0, FIELDS(s->atsign_field), "srvd %s: monitor started, relaying for %s",
+                           s->args->atsign, s->args->ip);
+        notify_status(s, true);
+}
+
 static void on_monitor_state(AtMonitor *m, int error, void *userdata) {
         if (error < 0)
-                log_warning_errno(error, "atServer monitor connection lost, reconnecting: %m");
-        else
-                log_info("Monitor connection to the atServer up again");
+                log_warning_errno(error, "atServer monitor connection down, reconnecting: %m");
+        check_serving(userdata);
 }
 
-static int try_connect(Srvd *s);
-
-static int on_retry(sd_event_source *src, uint64_t usec, void *userdata) {
-        (void) try_connect(userdata);
-        return 0;
+static void on_client_state(AtClient *client, int error, void *userdata) {
+        check_serving(userdata);
 }
 
-static int try_connect(Srvd *s) {
+/* A new monitor (at start and reload); it connects on its own, from the loop, never blocking. */
+static int monitor_begin(Srvd *s) {
         /* upstream srvd subscribes to "sshrvd@" */
         AtMonitorOptions mo = { .regex = "sshrvd@" };
         int r;
 
         at_monitor_free(s->monitor);
         s->monitor = NULL;
-        r = at_client_reconnect(s->cmd);
-        if (r >= 0)
-                r = at_client_reconnect(s->mon);
-        if (r >= 0)
-                r = at_conn_attach_event(at_client_conn(s->mon), s->event, SD_EVENT_PRIORITY_NORMAL);
-        if (r >= 0)
-                r = at_monitor_new(s->event, s->mon, s->shared_keys, &mo, on_notification, s, &s->monitor);
-        if (r >= 0) {
-                at_monitor_set_state_handler(s->monitor, on_monitor_state, s);
-                r = at_monitor_start(s->monitor);
-        }
-        if (r < 0) {
-                at_monitor_free(s->monitor);
-                s->monitor = NULL;
-                s->backoff_usec = s->backoff_usec ? MIN(s->backoff_usec * 2, BACKOFF_MAX_USEC) : BACKOFF_MIN_USEC;
-                log_warning_errno(r, "Cannot reach the atServer of %s, retrying in %llu s: %m", s->args->atsign,
-                                  (unsigned long long) (s->backoff_usec / 1000000ULL));
-                notify_status(s, true);
-                if (!s->retry)
-                        return sd_event_add_time_relative(s->event, &s->retry, CLOCK_MONOTONIC, s->backoff_usec, 0,
-                                                          on_retry, s);
-                (void) sd_event_source_set_time_relative(s->retry, s->backoff_usec);
-                return sd_event_source_set_enabled(s->retry, SD_EVENT_ONESHOT);
-        }
-        s->backoff_usec = 0;
-        log_fields(LOG_INFO, 0, FIELDS(s->atsign_field), "srvd %s: monitor started, relaying for %s", s->args->atsign,
-                   s->args->ip);
-        notify_status(s, true);
-        return 0;
+        r = at_monitor_new(s->event, s->cmd, s->shared_keys, &mo, on_notification, s, &s->monitor);
+        if (r < 0)
+                return r;
+        at_monitor_set_state_handler(s->monitor, on_monitor_state, s);
+        return at_monitor_start_async(s->monitor);
 }
 
 static int on_exit_signal(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
@@ -87,9 +70,11 @@ static int on_exit_signal(sd_event_source *src, const struct signalfd_siginfo *s
 int srvd_reload(Srvd *s) {
         log_info("Reloading: reconnecting to the atServer");
         (void) sd_notify(false, "RELOADING=1");
-        s->backoff_usec = 0;
         /* a failure is retried with backoff; only failing to schedule that is an error */
-        return try_connect(s);
+        int r = at_client_restart(s->cmd);
+        if (r >= 0)
+                r = monitor_begin(s);
+        return r;
 }
 
 static int on_sighup(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
@@ -153,8 +138,7 @@ int srvd_new(SrvdArgs *args, Srvd **ret) {
         o.keys = s->keys;
         o.root_host = root_host;
         o.ca_file = args->ca_file;
-        if ((r = at_client_new(&o, &s->cmd)) < 0 || (r = at_client_new(&o, &s->mon)) < 0 ||
-            (r = at_shared_keys_new(&s->shared_keys)) < 0)
+        if ((r = at_client_new(&o, &s->cmd)) < 0 || (r = at_shared_keys_new(&s->shared_keys)) < 0)
                 return log_error_errno(r, "Cannot set up the atProtocol client: %m");
         *ret = TAKE_PTR(s);
         return 0;
@@ -167,9 +151,8 @@ Srvd *srvd_free(Srvd *s) {
         sd_bus_flush_close_unref(s->bus);
         srvd_relay_free(s->relay);
         srvd_session_watch_clear(&s->watch);
-        sd_event_source_disable_unref(s->retry);
+        /* closing the connection ends the commands in flight (-ECANCELED) while s still exists */
         at_client_free(s->cmd);
-        at_client_free(s->mon);
         at_shared_keys_free(s->shared_keys);
         at_keys_free(s->keys);
         sd_event_unref(s->event);
@@ -181,9 +164,13 @@ Srvd *srvd_free(Srvd *s) {
 int srvd_run(Srvd *s) {
         int r;
 
-        r = try_connect(s);
+        /* nothing here blocks: the connections are made from the loop and kept up with backoff */
+        r = at_client_start(s->cmd, s->event, on_client_state, s);
+        if (r >= 0)
+                r = monitor_begin(s);
         if (r < 0)
                 return log_error_errno(r, "Cannot schedule the atServer connection: %m");
+        notify_status(s, false);
         r = sd_event_loop(s->event);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");

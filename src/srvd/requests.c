@@ -25,76 +25,139 @@ static bool session_id_valid(const char *s) {
         return true;
 }
 
-static int fetch_public_key(Srvd *s, const char *atsign, AtRsaPublic **ret) {
-        _cleanup_free_ char *key = NULL, *value = NULL;
-        int r;
+static void on_replied(int error, const char *id, void *userdata) {
+        char *session_id = userdata;
 
-        if (asprintf(&key, "publickey%s", atsign) < 0)
-                return -ENOMEM;
-        r = at_verb_plookup(at_client_conn(s->cmd), key, true, at_client_command_timeout(s->cmd), &value);
-        if (r < 0 && r != -ENOENT && at_client_reconnect(s->cmd) >= 0)
-                r = at_verb_plookup(at_client_conn(s->cmd), key, true, at_client_command_timeout(s->cmd), &value);
-        if (r < 0)
-                return r;
-        return at_rsa_public_from_base64(value, ret);
+        if (error < 0 && error != -ECANCELED)
+                log_warning_errno(error, "Cannot answer session %s: %m", session_id);
+        free(session_id);
 }
 
+/* Asynchronous: the answer goes out on the command connection; failures are logged. */
 static void reply(Srvd *s, const char *to, const char *session_id, const char *value) {
         _cleanup_free_ char *key = NULL;
         AtNotifyMessage msg = { .recipient = to, .value = value, .ttl_ms = REPLY_TTL_MS, .ttln_ms = 60000 };
+        char *sid;
         int r;
 
-        if (asprintf(&key, "%s.sshrvd", session_id) < 0)
+        if (asprintf(&key, "%s.sshrvd", session_id) < 0 || !(sid = strdup(session_id)))
                 return;
         msg.key = key;
-        r = at_notify_send(s->cmd, s->shared_keys, &msg, NULL);
-        if (r < 0 && at_client_reconnect(s->cmd) >= 0)
-                r = at_notify_send(s->cmd, s->shared_keys, &msg, NULL);
-        if (r < 0)
+        r = at_notify_send_async(s->cmd, s->shared_keys, &msg, on_replied, sid);
+        if (r < 0) {
                 log_warning_errno(r, "Cannot answer session %s of %s: %m", session_id, to);
+                free(sid);
+        }
 }
 
-static void open_session(Srvd *s, const char *from, const char *session_id, const char *atsign_b,
-                         const char *client_nonce, bool auth_a, bool auth_b, bool json_reply) {
-        _cleanup_(at_rsa_public_freep) AtRsaPublic *key_a = NULL, *key_b = NULL;
+/* A session request waiting for the public keys its sides authenticate with. */
+typedef struct OpenRequest {
+        Srvd *srvd;
+        char *from, *session_id, *atsign_b, *client_nonce;
+        bool auth_a, auth_b, json_reply;
+        AtRsaPublic *key_a, *key_b;
+} OpenRequest;
+
+static void open_request_free(OpenRequest *q) {
+        free(q->from);
+        free(q->session_id);
+        free(q->atsign_b);
+        free(q->client_nonce);
+        at_rsa_public_free(q->key_a);
+        at_rsa_public_free(q->key_b);
+        free(q);
+}
+
+static void open_session_now(OpenRequest *q) {
+        Srvd *s = q->srvd;
         _cleanup_free_ char *text = NULL, *field = NULL;
         SrvdSessionParams params = {
-                .session_id = session_id, .atsign_a = from, .atsign_b = atsign_b ?: "", .client_nonce = client_nonce,
+                .session_id = q->session_id, .atsign_a = q->from, .atsign_b = q->atsign_b ?: "",
+                .client_nonce = q->client_nonce, .key_a = q->key_a, .key_b = q->key_b,
         };
         NpRelayReply rr = { .host = s->args->ip };
         SrvdSession *session;
         int r;
 
-        if (asprintf(&field, "NOPORTS_SESSION=%s", session_id) < 0)
+        if (asprintf(&field, "NOPORTS_SESSION=%s", q->session_id) < 0)
                 return;
-        if (auth_a && (r = fetch_public_key(s, from, &key_a)) < 0) {
-                log_warning_errno(r, "Session %s: cannot fetch the public key of %s: %m", session_id, from);
-                return;
-        }
-        if (auth_b && (r = fetch_public_key(s, atsign_b, &key_b)) < 0) {
-                log_warning_errno(r, "Session %s: cannot fetch the public key of %s: %m", session_id, atsign_b);
-                return;
-        }
-        params.key_a = key_a;
-        params.key_b = key_b;
         r = srvd_session_new(s->relay, &params, &session);
         if (r < 0) {
                 log_fields(LOG_ERR, r, FIELDS(field, s->atsign_field), "Cannot open session %s for %s: %m",
-                           session_id, from);
+                           q->session_id, q->from);
                 return;
         }
         rr.port_a = srvd_session_port_a(session);
         rr.port_b = srvd_session_port_b(session);
         rr.rvd_nonce = (char *) srvd_session_rvd_nonce(session);
-        r = np_relay_reply_to_string(&rr, json_reply, &text);
+        r = np_relay_reply_to_string(&rr, q->json_reply, &text);
         if (r < 0) {
                 srvd_session_close(session);
                 return;
         }
         log_fields(LOG_INFO, 0, FIELDS(field, s->atsign_field),
-                   "Session %s for %s and %s: ports %u (A) and %u (B)%s", session_id, from,
-                   atsign_b ?: "(legacy)", rr.port_a, rr.port_b, auth_a || auth_b ? ", authenticated" : "");
-        reply(s, from, session_id, text);
+                   "Session %s for %s and %s: ports %u (A) and %u (B)%s", q->session_id, q->from,
+                   q->atsign_b ?: "(legacy)", rr.port_a, rr.port_b, q->auth_a || q->auth_b ? ", authenticated" : "");
+        reply(s, q->from, q->session_id, text);
+}
+
+static void open_request_step(OpenRequest *q);
+
+static void on_public_key(AtConn *conn, int error, const char *data, void *userdata) {
+        OpenRequest *q = userdata;
+        bool side_a = q->auth_a && !q->key_a;
+        const char *who = side_a ? q->from : q->atsign_b;
+
+        if (error == -ECANCELED) { /* stopping */
+                open_request_free(q);
+                return;
+        }
+        if (error >= 0 && streq(data, "null"))
+                error = -ENOENT;
+        if (error >= 0)
+                error = at_rsa_public_from_base64(data, side_a ? &q->key_a : &q->key_b);
+        if (error < 0) {
+                log_warning_errno(error, "Session %s: cannot fetch the public key of %s: %m", q->session_id, who);
+                open_request_free(q);
+                return;
+        }
+        open_request_step(q);
+}
+
+/* Fetches the next missing public key (plookup, bypassing the server's cache), or opens. */
+static void open_request_step(OpenRequest *q) {
+        _cleanup_free_ char *cmd = NULL;
+        const char *who = q->auth_a && !q->key_a ? q->from : q->auth_b && !q->key_b ? q->atsign_b : NULL;
+        int r;
+
+        if (!who) {
+                open_session_now(q);
+                open_request_free(q);
+                return;
+        }
+        if (asprintf(&cmd, "plookup:bypassCache:true:publickey%s", who) < 0)
+                r = -ENOMEM;
+        else
+                r = at_verb_command_async(at_client_conn(q->srvd->cmd), cmd, on_public_key, q);
+        if (r < 0) {
+                log_warning_errno(r, "Session %s: cannot fetch the public key of %s: %m", q->session_id, who);
+                open_request_free(q);
+        }
+}
+
+static void open_session(Srvd *s, const char *from, const char *session_id, const char *atsign_b,
+                         const char *client_nonce, bool auth_a, bool auth_b, bool json_reply) {
+        OpenRequest *q = calloc(1, sizeof(*q));
+
+        if (!q)
+                return (void) log_oom();
+        *q = (OpenRequest) { .srvd = s, .auth_a = auth_a, .auth_b = auth_b, .json_reply = json_reply };
+        if (!(q->from = strdup(from)) || !(q->session_id = strdup(session_id)) ||
+            (atsign_b && !(q->atsign_b = strdup(atsign_b))) || !(q->client_nonce = strdup(client_nonce ?: ""))) {
+                open_request_free(q);
+                return (void) log_oom();
+        }
+        open_request_step(q);
 }
 
 void srvd_handle_notification(Srvd *s, const AtNotification *n, const char *value) {

@@ -4,8 +4,6 @@
  * _shareDeviceInfo / _shareUsername; spec §6). */
 #include <pwd.h>
 
-#include <sodium.h>
-
 #include "aes.h"
 #include "base64.h"
 #include "dart_json.h"
@@ -71,46 +69,92 @@ int device_info_answer_ping(SshnpdProtocol *p, const char *from) {
         return 0;
 }
 
-/* update of "@<manager>:<name>.<dev>.sshnp@<me>", encrypted with the shared key as an atClient
- * put does (AES-256-CTR + PKCS#7, ivNonce) */
+typedef struct SharedPut {
+        SshnpdProtocol *protocol;
+        char *manager, *name, *key, *value;
+        int64_t ttl_ms;
+} SharedPut;
+
+static void shared_put_free(SharedPut *q) {
+        free(q->manager);
+        free(q->name);
+        free(q->key);
+        free(q->value);
+        free(q);
+}
+
+static void on_stored(AtConn *conn, int error, const char *data, void *userdata) {
+        SharedPut *q = userdata;
+
+        if (error < 0 && error != -ECANCELED)
+                log_warning_errno(error, "Cannot share %s with %s: %m", q->name, q->manager);
+        shared_put_free(q);
+}
+
+/* With the sending key: encrypt as an atClient put does (AES-256-CTR + PKCS#7, ivNonce), store. */
+static void on_shared_key(int error, const uint8_t *skey, const char *their_copy, const char *cs, void *userdata) {
+        SharedPut *q = userdata;
+        _cleanup_free_ char *ct = NULL, *iv_b64 = NULL;
+        uint8_t iv[AT_AES_IV_SIZE];
+        AtMetadata md = { .has_ttr = true, .ttr = -1, .ccd = AT_TRUE, .is_encrypted = AT_TRUE };
+        int r = error;
+
+        if (r >= 0) {
+                at_random_bytes(iv, sizeof(iv));
+                r = at_aes_encrypt_b64(skey, iv, q->value, strlen(q->value), &ct);
+        }
+        if (r >= 0)
+                r = at_base64_encode(iv, sizeof(iv), &iv_b64);
+        if (r >= 0) {
+                if (q->ttl_ms > 0) {
+                        md.has_ttl = true;
+                        md.ttl = q->ttl_ms;
+                }
+                md.iv_nonce = iv_b64; /* borrowed: not freed through md */
+                r = at_verb_update_async(at_client_conn(q->protocol->cmd), q->key, &md, ct, on_stored, q);
+                md.iv_nonce = NULL;
+                at_metadata_done(&md);
+        }
+        if (r < 0) {
+                on_stored(NULL, r, NULL, q);
+                return;
+        }
+}
+
+/* update of "@<manager>:<name>.<dev>.sshnp@<me>", encrypted with the shared key; asynchronous,
+ * failures are logged */
 static int put_shared(SshnpdProtocol *p, const char *manager, const char *name, const char *value, int64_t ttl_ms) {
         Sshnpd *d = p->daemon;
-        _cleanup_free_ char *key = NULL, *ct = NULL, *iv_b64 = NULL;
-        uint8_t skey[AT_AES_KEY_SIZE], iv[AT_AES_IV_SIZE];
-        AtMetadata md = { .has_ttr = true, .ttr = -1, .ccd = AT_TRUE, .is_encrypted = AT_TRUE };
+        SharedPut *q;
         int r;
 
-        if (asprintf(&key, "%s:%s.%s.sshnp%s", manager, name, d->args->device, d->args->atsign) < 0)
+        q = calloc(1, sizeof(*q));
+        if (!q)
                 return -ENOMEM;
-        r = at_shared_key_for_sending(p->shared_keys, p->cmd, manager, skey, NULL, NULL);
-        if (r < 0)
-                return r;
-        at_random_bytes(iv, sizeof(iv));
-        r = at_aes_encrypt_b64(skey, iv, value, strlen(value), &ct);
-        sodium_memzero(skey, sizeof(skey));
-        if (r < 0)
-                return r;
-        r = at_base64_encode(iv, sizeof(iv), &iv_b64);
-        if (r < 0)
-                return r;
-        if (ttl_ms > 0) {
-                md.has_ttl = true;
-                md.ttl = ttl_ms;
+        *q = (SharedPut) { .protocol = p, .ttl_ms = ttl_ms };
+        if (!(q->manager = strdup(manager)) || !(q->name = strdup(name)) || !(q->value = strdup(value)) ||
+            asprintf(&q->key, "%s:%s.%s.sshnp%s", manager, name, d->args->device, d->args->atsign) < 0) {
+                shared_put_free(q);
+                return -ENOMEM;
         }
-        md.iv_nonce = iv_b64; /* borrowed: not freed through md */
-        r = at_verb_update(at_client_conn(p->cmd), key, &md, ct, at_client_command_timeout(p->cmd));
-        md.iv_nonce = NULL;
-        at_metadata_done(&md);
+        r = at_shared_key_for_sending_async(p->shared_keys, p->cmd, manager, false, on_shared_key, q);
+        if (r < 0)
+                shared_put_free(q);
         return r;
 }
 
+static void on_deleted(AtConn *conn, int error, const char *data, void *userdata) {
+        if (error < 0 && error != -ENOENT && error != -ECANCELED)
+                log_debug_errno(error, "Cannot delete a shared record: %m");
+}
+
 static int delete_shared(SshnpdProtocol *p, const char *manager, const char *name) {
-        _cleanup_free_ char *key = NULL;
+        _cleanup_free_ char *cmd = NULL;
         Sshnpd *d = p->daemon;
 
-        if (asprintf(&key, "%s:%s.%s.sshnp%s", manager, name, d->args->device, d->args->atsign) < 0)
+        if (asprintf(&cmd, "delete:%s:%s.%s.sshnp%s", manager, name, d->args->device, d->args->atsign) < 0)
                 return -ENOMEM;
-        return at_verb_delete(at_client_conn(p->cmd), key, at_client_command_timeout(p->cmd));
+        return at_verb_command_async(at_client_conn(p->cmd), cmd, on_deleted, NULL);
 }
 
 int device_info_publish(SshnpdProtocol *p) {

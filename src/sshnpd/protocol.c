@@ -10,12 +10,8 @@
 #include "protocol.h"
 #include "verbs.h"
 
-#define BACKOFF_MIN_USEC (1ULL * 1000000ULL)
-#define BACKOFF_MAX_USEC (60ULL * 1000000ULL)
 /* upstream sshnpd_impl.dart: device_info is refreshed every hour */
 #define DEVICE_INFO_REFRESH_USEC (3600ULL * 1000000ULL)
-
-static int try_connect(SshnpdProtocol *p);
 
 static AtMonitor *monitor_drop(AtMonitor *m) {
         at_monitor_free(m);
@@ -42,7 +38,7 @@ static void lower(char *s) {
 static void on_notification(AtMonitor *m, const AtNotification *n, const char *value, int error, void *userdata) {
         SshnpdProtocol *p = userdata;
         Sshnpd *d = p->daemon;
-        _cleanup_free_ char *key = NULL, *from = NULL, *suffix = NULL, *decrypted = NULL;
+        _cleanup_free_ char *key = NULL, *from = NULL, *suffix = NULL;
         size_t klen, slen, plen = strlen(d->args->atsign) + 1;
         char *kind;
 
@@ -71,13 +67,9 @@ static void on_notification(AtMonitor *m, const AtNotification *n, const char *v
                 return;
         }
         if (!value) {
-                /* the monitor could not decrypt it (no key carried, lookup failed): once more, blocking */
-                int r = at_notify_decrypt(p->cmd, p->shared_keys, n, &decrypted);
-                if (r < 0) {
-                        log_warning_errno(r, "Cannot decrypt %s from %s: %m", kind, from);
-                        return;
-                }
-                value = decrypted;
+                /* the monitor already tried the key it carries, the cached one and a lookup */
+                log_warning_errno(error, "Cannot decrypt %s from %s: %m", kind, from);
+                return;
         }
 
         if (streq(kind, "ping"))
@@ -99,17 +91,61 @@ static void on_notification(AtMonitor *m, const AtNotification *n, const char *v
                 log_debug("Ignoring unknown request '%s' from %s", kind, from);
 }
 
+/* Serving needs both the monitor and the command connection: announced once both are up. */
+static void check_serving(SshnpdProtocol *p) {
+        Sshnpd *d = p->daemon;
+
+        if (!at_monitor_is_connected(p->monitor) || !at_client_is_connected(p->cmd)) {
+                if (!d->ready) /* systemd hears of the first outcome either way, as before */
+                        (void) sd_notify(false, "READY=1");
+                return;
+        }
+        protocol_status(p, "Serving");
+        if (p->announced)
+                return;
+        p->announced = true;
+        /* the e2e harness of upstream waits for this line */
+        log_fields(LOG_INFO, 0, FIELDS(d->atsign_field, d->device_field),
+                   "Monitor for %s device %s: monitor started (regex %s)", d->args->atsign, d->args->device,
+                   p->regex);
+        d->ready = true;
+        sshnpd_notify_status(d);
+}
+
 static void on_monitor_state(AtMonitor *m, int error, void *userdata) {
         SshnpdProtocol *p = userdata;
 
         if (error < 0) {
-                log_warning_errno(error, "atServer monitor connection lost, reconnecting: %m");
+                log_warning_errno(error, "atServer monitor connection down, reconnecting: %m");
                 protocol_status(p, "Reconnecting to the atServer");
-        } else {
-                log_info("Monitor connection to the atServer up again");
-                protocol_status(p, "Serving");
+        } else
+                log_info("Monitor connection to the atServer up");
+        check_serving(p);
+}
+
+static void on_client_state(AtClient *client, int error, void *userdata) {
+        SshnpdProtocol *p = userdata;
+
+        if (error < 0)
+                protocol_status(p, "Reconnecting to the atServer");
+        else
                 (void) device_info_publish(p);
-        }
+        check_serving(p);
+}
+
+typedef struct NotifyReply {
+        char *recipient, *key;
+} NotifyReply;
+
+static void on_notified(int error, const char *id, void *userdata) {
+        NotifyReply *q = userdata;
+
+        if (error >= 0)
+                log_debug("Notified %s of %s (id %s)", q->recipient, q->key, id ?: "?");
+        /* failures are logged by the library; a lost connection is reconnected by the client */
+        free(q->recipient);
+        free(q->key);
+        free(q);
 }
 
 int protocol_notify(SshnpdProtocol *p, const char *recipient, const char *key, const char *value, int64_t ttl_ms) {
@@ -118,35 +154,44 @@ int protocol_notify(SshnpdProtocol *p, const char *recipient, const char *key, c
                 .ttln_ms = 60000, /* upstream: every NoPorts notification expires after a minute */
                 .operation = AT_NOTIFY_UPDATE,
         };
+        NotifyReply *q;
         int r;
 
-        r = at_notify_send(p->cmd, p->shared_keys, &msg, NULL);
-        if (r < 0 && r != -EINVAL && r != -ENOENT) {
-                /* the connection may have gone: once more on a fresh one */
-                if (at_client_reconnect(p->cmd) >= 0)
-                        r = at_notify_send(p->cmd, p->shared_keys, &msg, NULL);
+        q = calloc(1, sizeof(*q));
+        if (!q || !(q->recipient = strdup(recipient)) || !(q->key = strdup(key))) {
+                if (q)
+                        free(q->recipient);
+                free(q);
+                return -ENOMEM;
+        }
+        r = at_notify_send_async(p->cmd, p->shared_keys, &msg, on_notified, q);
+        if (r < 0) {
+                free(q->recipient);
+                free(q->key);
+                free(q);
         }
         return r;
 }
 
-int protocol_public_key(SshnpdProtocol *p, const char *atsign, const AtRsaPublic **ret) {
-        _cleanup_free_ char *key = NULL, *value = NULL;
+typedef struct PublicKeyLookup {
+        SshnpdProtocol *protocol;
+        char *atsign;
+        ProtocolPublicKeyHandler handler;
+        void *userdata;
+} PublicKeyLookup;
+
+static const AtRsaPublic *public_key_cached(SshnpdProtocol *p, const char *atsign) {
+        for (PublicKeyCacheEntry *e = p->public_keys; e; e = e->next)
+                if (streq(e->atsign, atsign))
+                        return e->key;
+        return NULL;
+}
+
+static int public_key_remember(SshnpdProtocol *p, const char *atsign, const char *value, const AtRsaPublic **ret) {
         AtRsaPublic *pk = NULL;
         PublicKeyCacheEntry *e;
         int r;
 
-        for (e = p->public_keys; e; e = e->next)
-                if (streq(e->atsign, atsign)) {
-                        *ret = e->key;
-                        return 0;
-                }
-        if (asprintf(&key, "publickey%s", atsign) < 0)
-                return -ENOMEM;
-        r = at_verb_plookup(at_client_conn(p->cmd), key, true, at_client_command_timeout(p->cmd), &value);
-        if (r < 0 && r != -ENOENT && at_client_reconnect(p->cmd) >= 0)
-                r = at_verb_plookup(at_client_conn(p->cmd), key, true, at_client_command_timeout(p->cmd), &value);
-        if (r < 0)
-                return r;
         r = at_rsa_public_from_base64(value, &pk);
         if (r < 0)
                 return r;
@@ -163,6 +208,55 @@ int protocol_public_key(SshnpdProtocol *p, const char *atsign, const AtRsaPublic
         return 0;
 }
 
+static void on_public_key(AtConn *conn, int error, const char *data, void *userdata) {
+        PublicKeyLookup *q = userdata;
+        const AtRsaPublic *pk = NULL;
+
+        if (error == -ECANCELED) { /* stopping: the protocol is going away */
+                q->handler(error, NULL, q->userdata);
+                goto finish;
+        }
+        if (error >= 0 && streq(data, "null"))
+                error = -ENOENT;
+        if (error >= 0)
+                error = public_key_cached(q->protocol, q->atsign) ? 0 : public_key_remember(q->protocol, q->atsign, data, &pk);
+        if (error >= 0 && !pk)
+                pk = public_key_cached(q->protocol, q->atsign);
+        q->handler(error, pk, q->userdata);
+finish:
+        free(q->atsign);
+        free(q);
+}
+
+int protocol_public_key_async(SshnpdProtocol *p, const char *atsign, ProtocolPublicKeyHandler handler,
+                              void *userdata) {
+        _cleanup_free_ char *cmd = NULL;
+        const AtRsaPublic *pk = public_key_cached(p, atsign);
+        PublicKeyLookup *q;
+        int r;
+
+        if (pk) {
+                handler(0, pk, userdata);
+                return 0;
+        }
+        if (asprintf(&cmd, "plookup:bypassCache:true:publickey%s", atsign) < 0)
+                return -ENOMEM;
+        q = calloc(1, sizeof(*q));
+        if (!q || !(q->atsign = strdup(atsign))) {
+                free(q);
+                return -ENOMEM;
+        }
+        q->protocol = p;
+        q->handler = handler;
+        q->userdata = userdata;
+        r = at_verb_command_async(at_client_conn(p->cmd), cmd, on_public_key, q);
+        if (r < 0) {
+                free(q->atsign);
+                free(q);
+        }
+        return r;
+}
+
 static void forget_public_keys(SshnpdProtocol *p) {
         while (p->public_keys) {
                 PublicKeyCacheEntry *e = p->public_keys;
@@ -173,59 +267,26 @@ static void forget_public_keys(SshnpdProtocol *p) {
         }
 }
 
-static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+static int on_refresh(sd_event_source *s, uint64_t usec, void *userdata) {
         SshnpdProtocol *p = userdata;
 
-        if (!p->connected)
-                return try_connect(p), 0;
-        (void) device_info_publish(p);
+        if (at_client_is_connected(p->cmd))
+                (void) device_info_publish(p);
         (void) sd_event_source_set_time_relative(s, DEVICE_INFO_REFRESH_USEC);
         return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
-static int arm_timer(SshnpdProtocol *p, uint64_t usec) {
-        if (!p->retry)
-                return sd_event_add_time_relative(p->daemon->event, &p->retry, CLOCK_MONOTONIC, usec, 0, on_timer, p);
-        (void) sd_event_source_set_time_relative(p->retry, usec);
-        return sd_event_source_set_enabled(p->retry, SD_EVENT_ONESHOT);
-}
-
-static int try_connect(SshnpdProtocol *p) {
-        Sshnpd *d = p->daemon;
+/* A new monitor (at start and reload): it connects on its own, from the loop. */
+static int monitor_begin(SshnpdProtocol *p) {
         AtMonitorOptions mo = { .regex = p->regex };
         int r;
 
         p->monitor = monitor_drop(p->monitor);
-        r = at_client_reconnect(p->cmd);
-        if (r >= 0)
-                r = at_client_reconnect(p->mon);
-        if (r >= 0)
-                r = at_conn_attach_event(at_client_conn(p->mon), d->event, SD_EVENT_PRIORITY_NORMAL);
-        if (r >= 0)
-                r = at_monitor_new(d->event, p->mon, p->shared_keys, &mo, on_notification, p, &p->monitor);
-        if (r >= 0) {
-                at_monitor_set_state_handler(p->monitor, on_monitor_state, p);
-                r = at_monitor_start(p->monitor);
-        }
-        if (r < 0) {
-                p->monitor = monitor_drop(p->monitor);
-                p->backoff_usec = p->backoff_usec ? MIN(p->backoff_usec * 2, BACKOFF_MAX_USEC) : BACKOFF_MIN_USEC;
-                log_warning_errno(r, "Cannot reach the atServer of %s, retrying in %llu s: %m", d->args->atsign,
-                                  (unsigned long long) (p->backoff_usec / 1000000ULL));
-                (void) sd_notifyf(false, "READY=1\nSTATUS=Cannot reach the atServer, retrying in %llu s",
-                                  (unsigned long long) (p->backoff_usec / 1000000ULL));
-                return arm_timer(p, p->backoff_usec);
-        }
-        p->connected = true;
-        p->backoff_usec = 0;
-        /* the e2e harness of upstream waits for this line */
-        log_fields(LOG_INFO, 0, FIELDS(d->atsign_field, d->device_field),
-                   "Monitor for %s device %s: monitor started (regex %s)", d->args->atsign, d->args->device,
-                   p->regex);
-        (void) device_info_publish(p);
-        d->ready = true;
-        sshnpd_notify_status(d);
-        return arm_timer(p, DEVICE_INFO_REFRESH_USEC);
+        r = at_monitor_new(p->daemon->event, p->cmd, p->shared_keys, &mo, on_notification, p, &p->monitor);
+        if (r < 0)
+                return r;
+        at_monitor_set_state_handler(p->monitor, on_monitor_state, p);
+        return at_monitor_start_async(p->monitor);
 }
 
 static int parse_root(const char *root, char **ret_host, uint16_t *ret_port) {
@@ -275,21 +336,33 @@ int sshnpd_protocol_start(Sshnpd *d) {
         o.keys = p->keys;
         o.root_host = root_host;
         o.ca_file = a->ca_file;
-        if ((r = at_client_new(&o, &p->cmd)) < 0 || (r = at_client_new(&o, &p->mon)) < 0 ||
-            (r = at_shared_keys_new(&p->shared_keys)) < 0)
+        if ((r = at_client_new(&o, &p->cmd)) < 0 || (r = at_shared_keys_new(&p->shared_keys)) < 0)
                 return log_error_errno(r, "Cannot set up the atProtocol client: %m");
 
-        return try_connect(p) < 0 ? log_error_errno(-EIO, "Cannot schedule the atServer connection") : 0;
+        /* nothing here blocks: the connections are made from the loop and kept up with backoff */
+        r = at_client_start(p->cmd, d->event, on_client_state, p);
+        if (r >= 0)
+                r = monitor_begin(p);
+        if (r >= 0)
+                r = sd_event_add_time_relative(d->event, &p->refresh, CLOCK_MONOTONIC, DEVICE_INFO_REFRESH_USEC, 0,
+                                               on_refresh, p);
+        if (r < 0)
+                return log_error_errno(r, "Cannot schedule the atServer connection: %m");
+        protocol_status(p, "Connecting to the atServer");
+        return 0;
 }
 
 int sshnpd_protocol_reload(Sshnpd *d) {
         SshnpdProtocol *p = d->protocol;
+        int r;
 
         if (!p)
                 return 0;
         forget_public_keys(p);
-        p->connected = false;
-        return try_connect(p);
+        r = at_client_restart(p->cmd);
+        if (r >= 0)
+                r = monitor_begin(p);
+        return r;
 }
 
 void sshnpd_protocol_stop(Sshnpd *d) {
@@ -299,9 +372,9 @@ void sshnpd_protocol_stop(Sshnpd *d) {
                 return;
         requests_free_pending(p);
         at_monitor_free(p->monitor);
-        sd_event_source_disable_unref(p->retry);
+        sd_event_source_disable_unref(p->refresh);
+        /* closing the connection ends the commands in flight (-ECANCELED) while p still exists */
         at_client_free(p->cmd);
-        at_client_free(p->mon);
         at_shared_keys_free(p->shared_keys);
         at_keys_free(p->keys);
         permit_open_free(p->permit_open);

@@ -13,11 +13,13 @@
 #include "shared_key.h"
 #include "sshnpd.h"
 
-/* The atProtocol side of sshnpd.
- *  - "cmd": a client whose main connection is used blocking (notify, plookup, update);
- *  - "mon": a client whose main connection lives on the event loop for the monitor's shared-key
- *    lookups, and the monitor itself, which reconnects on its own with backoff.
- * Connecting fails softly: the daemon keeps running and retries with backoff. */
+/* The atProtocol side of sshnpd. Nothing in it blocks the event loop:
+ *  - "cmd": a client whose main connection lives on the loop and is kept up by the library
+ *    (at_client_start: asynchronous connect, reconnect with backoff); notifications, updates,
+ *    public key and shared key lookups go over it as asynchronous commands;
+ *  - the monitor: its own connection, made and remade asynchronously by the library, with its
+ *    shared-key lookups on cmd's connection.
+ * While the atServer cannot be reached the daemon keeps serving D-Bus and its sessions. */
 typedef struct PublicKeyCacheEntry {
         char *atsign;
         AtRsaPublic *key;
@@ -28,15 +30,13 @@ typedef struct SshnpdProtocol {
         Sshnpd *daemon;
         AtKeys *keys;
         AtClient *cmd;
-        AtClient *mon;
         AtSharedKeys *shared_keys;
         AtMonitor *monitor;
         PermitOpen *permit_open;
         char *regex;              /* what the monitor subscribes to */
         char *key_suffix;         /* ".<dev>.sshnp@" */
-        sd_event_source *retry;   /* connect retry / device_info refresh timer */
-        uint64_t backoff_usec;
-        bool connected;
+        sd_event_source *refresh; /* device_info refresh timer */
+        bool announced;           /* "monitor started" logged, READY=1 sent */
         PublicKeyCacheEntry *public_keys;
         struct PendingSrv *pending; /* sessions waiting for srv to say it is up (requests.c) */
 } SshnpdProtocol;
@@ -45,10 +45,16 @@ static inline SshnpdProtocol *sshnpd_protocol(Sshnpd *d) {
         return d->protocol;
 }
 
-/* Blocking notify on the command connection, retried once after a reconnect. */
+/* Queues an encrypted notification on the command connection (at_notify_send_async); the
+ * outcome is logged. < 0 when it cannot even be queued (e.g. -ENOTCONN while reconnecting). */
 int protocol_notify(SshnpdProtocol *p, const char *recipient, const char *key, const char *value, int64_t ttl_ms);
-/* public:publickey@<atsign>, cached in memory (with --strict, a changed key is refused). */
-int protocol_public_key(SshnpdProtocol *p, const char *atsign, const AtRsaPublic **ret);
+/* public:publickey@<atsign> (plookup, bypassing the server's cache), cached in memory. The
+ * handler gets the key (valid during the call) or the error; it runs at once for a cached key,
+ * else from the loop (-ECANCELED when the daemon stops: do nothing then). < 0: nothing queued,
+ * the handler is not called. */
+typedef void (*ProtocolPublicKeyHandler)(int error, const AtRsaPublic *key, void *userdata);
+int protocol_public_key_async(SshnpdProtocol *p, const char *atsign, ProtocolPublicKeyHandler handler,
+                              void *userdata);
 /* The ping/heartbeat/device_info JSON (device_info.c) */
 int device_info_json(SshnpdProtocol *p, char **ret);
 int device_info_publish(SshnpdProtocol *p);

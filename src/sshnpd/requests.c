@@ -310,29 +310,31 @@ static int start_session(SshnpdProtocol *p, const char *client, NpSessionRequest
         return 0;
 }
 
-void requests_handle(SshnpdProtocol *p, const AtNotification *n, const char *from, const char *kind,
-                     const char *value) {
+/* A request waiting for the sender's public key. */
+typedef struct Request {
+        SshnpdProtocol *protocol;
+        char *from;
+        NpRequestKind kind;
+        Envelope *envelope;
+        NpSessionRequest *req;
+} Request;
+
+static void request_free(Request *q) {
+        free(q->from);
+        envelope_free(q->envelope);
+        np_session_request_free(q->req);
+        free(q);
+}
+
+/* With the sender's public key: verify, check what is asked, start. */
+static void request_continue(SshnpdProtocol *p, const char *from, NpRequestKind k, const Envelope *e,
+                             const NpSessionRequest *req, int error, const AtRsaPublic *pk) {
         SshnpdArgs *a = p->daemon->args;
-        NpRequestKind k = streq(kind, "ssh_request") ? NP_REQUEST_SSH : NP_REQUEST_NPT;
-        _cleanup_(envelope_freep) Envelope *e = NULL;
-        _cleanup_(np_session_request_freep) NpSessionRequest *req = NULL;
-        const AtRsaPublic *pk;
         const char *host;
         uint16_t port;
         int r;
 
-        r = envelope_parse(value, strlen(value), &e);
-        if (r < 0) {
-                log_full_errno(LOG_NOTICE, r, "Ignoring %s from %s: not a signed envelope: %m", kind, from);
-                return;
-        }
-        r = np_session_request_from_json(k, e->payload, &req);
-        if (r < 0 || !session_id_valid(req->session_id)) {
-                log_notice("Ignoring %s from %s: malformed request", kind, from);
-                return;
-        }
-        r = protocol_public_key(p, from, &pk);
-        if (r < 0) {
+        if (error < 0) {
                 reply_error(p, from, req->session_id, "Signature not verified: cannot fetch the public key of %s",
                             from);
                 return;
@@ -371,8 +373,53 @@ void requests_handle(SshnpdProtocol *p, const AtNotification *n, const char *fro
                 reply_error(p, from, req->session_id, "Session %s already exists", req->session_id);
                 return;
         }
-        r = start_session(p, from, req, host, port);
+        /* start_session only reads the request */
+        r = start_session(p, from, (NpSessionRequest *) req, host, port);
         if (r < 0)
                 reply_error(p, from, req->session_id,
                             "Failed to start up the daemon side of the srv socket tunnel : %s", strerror(-r));
+}
+
+static void on_public_key(int error, const AtRsaPublic *pk, void *userdata) {
+        Request *q = userdata;
+
+        if (error != -ECANCELED) /* -ECANCELED: the daemon is stopping */
+                request_continue(q->protocol, q->from, q->kind, q->envelope, q->req, error, pk);
+        request_free(q);
+}
+
+void requests_handle(SshnpdProtocol *p, const AtNotification *n, const char *from, const char *kind,
+                     const char *value) {
+        NpRequestKind k = streq(kind, "ssh_request") ? NP_REQUEST_SSH : NP_REQUEST_NPT;
+        _cleanup_(envelope_freep) Envelope *e = NULL;
+        _cleanup_(np_session_request_freep) NpSessionRequest *req = NULL;
+        Request *q;
+        int r;
+
+        r = envelope_parse(value, strlen(value), &e);
+        if (r < 0) {
+                log_full_errno(LOG_NOTICE, r, "Ignoring %s from %s: not a signed envelope: %m", kind, from);
+                return;
+        }
+        r = np_session_request_from_json(k, e->payload, &req);
+        if (r < 0 || !session_id_valid(req->session_id)) {
+                log_notice("Ignoring %s from %s: malformed request", kind, from);
+                return;
+        }
+        q = calloc(1, sizeof(*q));
+        if (!q || !(q->from = strdup(from))) {
+                free(q);
+                log_oom();
+                return;
+        }
+        q->protocol = p;
+        q->kind = k;
+        q->envelope = TAKE_PTR(e);
+        q->req = TAKE_PTR(req);
+        /* the handler may run at once (a cached key) or later, from the loop */
+        r = protocol_public_key_async(p, from, on_public_key, q);
+        if (r < 0) {
+                request_continue(p, q->from, q->kind, q->envelope, q->req, r, NULL);
+                request_free(q);
+        }
 }
