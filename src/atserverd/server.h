@@ -144,6 +144,14 @@ void ats_verb_enroll(AtsSession *ss, AtsCommand *c);
 void ats_verb_otp(AtsSession *ss, AtsCommand *c);
 void ats_verb_keys(AtsSession *ss, AtsCommand *c);
 
+/* limits.c: a peer's regular expression (scan, notify:list, monitor), compiled REG_EXTENDED |
+ * REG_NOSUB only if it is cheap to run: -EPERM for a back-reference, -E2BIG if too long or it
+ * would expand to too many states, -EINVAL if malformed. */
+int ats_regex_check(const char *pattern);
+int ats_regex_compile(regex_t *re, const char *pattern);
+/* the reply for a refused regex */
+void ats_reply_bad_regex(AtsSession *ss, int error, const char *pattern);
+
 /* keyname.c: composes the stored key name (lower-case) from a command's fields */
 int ats_key_compose(const AtsCommand *c, const char *owner, char **ret);
 bool ats_key_is_hidden(const char *key);

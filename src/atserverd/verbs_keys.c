@@ -514,8 +514,9 @@ void ats_verb_scan(AtsSession *ss, AtsCommand *c) {
                 }
         }
         if (c->regex) {
-                if (strlen(c->regex) > 512 || regcomp(&re, c->regex, REG_EXTENDED | REG_NOSUB) != 0) {
-                        ats_reply_error(ss, "AT0003", "Invalid regular expression. %s is not a valid regex", c->regex);
+                r = ats_regex_compile(&re, c->regex);
+                if (r < 0) {
+                        ats_reply_bad_regex(ss, r, c->regex);
                         return;
                 }
                 have_re = true;

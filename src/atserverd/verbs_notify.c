@@ -338,8 +338,9 @@ void ats_verb_notify_list(AtsSession *ss, AtsCommand *c) {
         int r;
 
         if (c->regex) {
-                if (strlen(c->regex) > 512 || regcomp(&re, c->regex, REG_EXTENDED | REG_NOSUB) != 0) {
-                        ats_reply_error(ss, "AT0003", "Invalid regular expression. %s is not a valid regex", c->regex);
+                r = ats_regex_compile(&re, c->regex);
+                if (r < 0) {
+                        ats_reply_bad_regex(ss, r, c->regex);
                         return;
                 }
                 have_re = true;
@@ -372,8 +373,9 @@ void ats_verb_monitor(AtsSession *ss, AtsCommand *c) {
         size_t n = 0;
 
         if (c->regex && !streq(c->regex, ".*")) {
-                if (strlen(c->regex) > 512 || regcomp(&ss->monitor_regex, c->regex, REG_EXTENDED | REG_NOSUB) != 0) {
-                        ats_reply_error(ss, "AT0003", "Invalid regular expression. %s is not a valid regex", c->regex);
+                int r = ats_regex_compile(&ss->monitor_regex, c->regex);
+                if (r < 0) {
+                        ats_reply_bad_regex(ss, r, c->regex);
                         return;
                 }
                 ss->monitor_regex_set = true;
