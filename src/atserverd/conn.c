@@ -14,6 +14,9 @@
 
 #define CONN_READ_CHUNK 4096
 #define CONN_SEND_CHUNK 16384
+/* Requests are not read while this much output waits: a peer that pipelines commands and never
+ * reads the answers is held back by TCP flow control instead of growing our buffer. */
+#define CONN_OUT_HIGH (256u * 1024)
 
 struct AtsConn {
         sd_event *event;
@@ -21,6 +24,7 @@ struct AtsConn {
         int fd;
         gnutls_session_t tls;
         bool server, handshaken, closing, finished, paused, in_dispatch;
+        bool held_back; /* reading stopped while output was backlogged */
         size_t max_line;
 
         char *in;
@@ -38,6 +42,14 @@ struct AtsConn {
 
 static void conn_finish(AtsConn *c, int error);
 static int conn_update_events(AtsConn *c);
+static void conn_schedule(AtsConn *c);
+
+static bool conn_backlogged(AtsConn *c) {
+        if (c->out_len - c->out_off <= CONN_OUT_HIGH)
+                return false;
+        c->held_back = true;
+        return true;
+}
 
 static void describe_peer(AtsConn *c) {
         struct sockaddr_storage sa;
@@ -129,8 +141,12 @@ static int conn_update_events(AtsConn *c) {
                 return 0;
         if (!c->handshaken) {
                 ev = gnutls_record_get_direction(c->tls) ? EPOLLOUT : EPOLLIN;
-        } else if (c->out_len > c->out_off || c->send_inflight)
-                ev |= EPOLLOUT;
+        } else {
+                if (conn_backlogged(c))
+                        ev = 0;
+                if (c->out_len > c->out_off || c->send_inflight)
+                        ev |= EPOLLOUT;
+        }
         return sd_event_source_set_io_events(c->io, ev);
 }
 
@@ -168,7 +184,7 @@ static int conn_flush(AtsConn *c) {
 static void conn_dispatch(AtsConn *c) {
         size_t start = 0;
         c->in_dispatch = true;
-        while (!c->paused && !c->closing && start < c->in_len) {
+        while (!c->paused && !c->closing && !conn_backlogged(c) && start < c->in_len) {
                 char *nl = memchr(c->in + start, '\n', c->in_len - start);
                 if (!nl)
                         break;
@@ -193,7 +209,7 @@ static void conn_dispatch(AtsConn *c) {
                 c->in = NULL;
                 c->in_alloc = 0;
         }
-        if (!c->paused && !c->closing && c->in_len > c->max_line) {
+        if (!c->paused && !c->closing && !conn_backlogged(c) && c->in_len > c->max_line) {
                 c->in_len = 0;
                 if (c->cb.on_overflow)
                         c->cb.on_overflow(c, c->userdata);
@@ -205,7 +221,7 @@ static void conn_dispatch(AtsConn *c) {
 static int conn_read(AtsConn *c) {
         char buf[CONN_READ_CHUNK];
         for (;;) {
-                if (c->closing)
+                if (c->closing || conn_backlogged(c))
                         return 0;
                 ssize_t n = gnutls_record_recv(c->tls, buf, sizeof buf);
                 if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
@@ -276,6 +292,11 @@ static int conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                 conn_finish(c, 0);
                 return 0;
         }
+        if (c->held_back && !conn_backlogged(c)) {
+                /* the answers went out: take up the lines (and TLS records) we left waiting */
+                c->held_back = false;
+                conn_schedule(c);
+        }
         (void) conn_update_events(c);
         return 0;
 }
@@ -304,6 +325,15 @@ static int conn_deferred(sd_event_source *s, void *userdata) {
                 conn_dispatch(c);
         if (c->finished)
                 return 0;
+        if (!c->paused && !c->closing) {
+                int rr = conn_read(c);
+                if (c->finished)
+                        return 0;
+                if (rr < 0) {
+                        conn_finish(c, rr);
+                        return 0;
+                }
+        }
         if (c->closing && c->out_off >= c->out_len && !c->send_inflight) {
                 if (c->handshaken)
                         (void) gnutls_bye(c->tls, GNUTLS_SHUT_WR);
