@@ -12,6 +12,7 @@
 #include "log.h"
 #include "secure.h"
 #include "server.h"
+#include "service.h"
 #include "tls.h"
 
 typedef struct Options {
@@ -32,8 +33,10 @@ static void help(void) {
                "  --data-dir DIR          keystore (atserverd.db), certificates, ca.pem\n"
                "  --add-atsign @NAME      register an atSign and print its one-time CRAM secret\n"
                "  --port PORT             with --add-atsign: the secondary's port (default: any free one)\n"
-               "  --listen ADDR           address to listen on (default 127.0.0.1)\n"
-               "  --root-port PORT        root directory port (default 64)\n"
+               "  --listen ADDR           address to listen on (default 127.0.0.1, or the address of the\n"
+               "                          root socket systemd passes)\n"
+               "  --root-port PORT        root directory port (default 64; unused when systemd passes the\n"
+               "                          root socket: atserverd.socket)\n"
                "  --hostname NAME         host name clients use; the root answers the first one\n"
                "                          (default localhost; the certificate also covers 127.0.0.1)\n"
                "  --tls-cert FILE --tls-key FILE   use this certificate instead of the local CA\n"
@@ -200,6 +203,7 @@ static int add_atsign(AtsStore *store, const char *name, int port) {
 
 static int serve(AtsStore *store, Options *o) {
         _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        _cleanup_(ats_service_freep) AtsService *svc = NULL;
         AtsServer *s = NULL;
         sigset_t mask;
         int r;
@@ -237,6 +241,11 @@ static int serve(AtsStore *store, Options *o) {
                 ats_server_free(s);
                 return log_oom();
         }
+        r = ats_service_take_root_socket(s, o->listen != NULL);
+        if (r < 0) {
+                ats_server_free(s);
+                return r;
+        }
 
         /* the certificate covers every name given, plus localhost and 127.0.0.1 */
         char **names = NULL;
@@ -253,14 +262,16 @@ static int serve(AtsStore *store, Options *o) {
                 r = ats_tls_client_credentials(o->data_dir, o->ca_files, &s->client_cred);
         if (r >= 0)
                 r = ats_server_start(s);
+        if (r >= 0)
+                r = ats_service_start(s, &svc);
         if (r < 0) {
                 ats_server_free(s);
                 return r;
         }
-        (void) sd_notifyf(false, "READY=1\nSTATUS=Serving %zu atSigns, root on port %d", s->n_hosted, s->root_port);
         r = sd_event_loop(e);
         (void) sd_notify(false, "STOPPING=1");
         log_info("Shutting down");
+        svc = ats_service_free(svc);
         ats_server_free(s);
         return r;
 }
@@ -277,6 +288,8 @@ int main(int argc, char **argv) {
                 return 2;
         if (o.verbose)
                 log_set_max_level(LOG_DEBUG);
+        /* the database holds CRAM secrets and signing keys, whoever runs --add-atsign first */
+        umask(0077);
         r = at_secure_init();
         if (r < 0)
                 return log_error_errno(r, "Failed to initialise libsodium: %m"), 1;

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "secure.h"
 #include "server.h"
+#include "service.h"
 
 #define SWEEP_USEC (30ULL * 1000 * 1000)
 
@@ -228,61 +229,121 @@ static void hosted_free(AtsHosted *h) {
         free(h);
 }
 
-int ats_server_start(AtsServer *s) {
+/* Listens for atSign a on its recorded port (a new one if taken) and adds it to s->hosted. */
+static int hosted_add(AtsServer *s, const AtsAtsign *a) {
+        AtsHosted **l = realloc(s->hosted, (s->n_hosted + 1) * sizeof *l);
+        if (!l)
+                return log_oom();
+        s->hosted = l;
+        AtsHosted *h = calloc(1, sizeof *h);
+        if (!h)
+                return log_oom();
+        h->server = s;
+        h->fd = -1;
+        h->atsign = strdup(a->atsign);
+        if (!h->atsign) {
+                hosted_free(h);
+                return log_oom();
+        }
+        /* the recorded port, so clients' cached addresses stay valid; a new one if taken */
+        int r = make_listener(s->listen_addr, a->port, &h->fd, &h->port);
+        if (r < 0 && a->port != 0) {
+                log_warning_errno(r, "Port %d of %s is not available (%m); choosing another", a->port, h->atsign);
+                r = make_listener(s->listen_addr, 0, &h->fd, &h->port);
+        }
+        if (r < 0)
+                log_error_errno(r, "Failed to listen for %s: %m", h->atsign);
+        else {
+                r = sd_event_add_io(s->event, &h->listen, h->fd, EPOLLIN, on_secondary_accept, h);
+                if (r < 0)
+                        log_error_errno(r, "Failed to watch the listener of %s: %m", h->atsign);
+        }
+        if (r < 0) {
+                hosted_free(h);
+                return r;
+        }
+        if (a->signing_private)
+                (void) at_rsa_private_from_base64(a->signing_private, &h->signing_key);
+        if (h->port != a->port)
+                (void) ats_store_atsign_set_port(s->store, h->atsign, h->port);
+        s->hosted[s->n_hosted++] = h;
+        log_info("Serving %s on %s:%d", h->atsign, s->listen_addr, h->port);
+        return 0;
+}
+
+int ats_server_reload(AtsServer *s) {
         AtsAtsign *a = NULL;
         size_t n = 0;
-        int r;
+        int r, added = 0;
 
         r = ats_store_atsigns(s->store, &a, &n);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the hosted atSigns: %m");
-        s->hosted = calloc(n ? n : 1, sizeof *s->hosted);
-        if (!s->hosted) {
-                ats_atsigns_free(a, n);
-                return log_oom();
-        }
+        r = 0;
         for (size_t i = 0; i < n; i++) {
-                AtsHosted *h = calloc(1, sizeof *h);
-                if (!h) {
-                        r = log_oom();
-                        break;
-                }
-                h->server = s;
-                h->fd = -1;
-                h->atsign = strdup(a[i].atsign);
-                s->hosted[s->n_hosted++] = h;
-                if (a[i].signing_private)
-                        (void) at_rsa_private_from_base64(a[i].signing_private, &h->signing_key);
-                /* the recorded port, so clients' cached addresses stay valid; a new one if taken */
-                r = make_listener(s->listen_addr, a[i].port, &h->fd, &h->port);
-                if (r < 0 && a[i].port != 0) {
-                        log_warning_errno(r, "Port %d of %s is not available (%m); choosing another", a[i].port, h->atsign);
-                        r = make_listener(s->listen_addr, 0, &h->fd, &h->port);
-                }
-                if (r < 0) {
-                        log_error_errno(r, "Failed to listen for %s: %m", h->atsign);
-                        break;
-                }
-                if (h->port != a[i].port)
-                        (void) ats_store_atsign_set_port(s->store, h->atsign, h->port);
-                r = sd_event_add_io(s->event, &h->listen, h->fd, EPOLLIN, on_secondary_accept, h);
-                if (r < 0)
-                        break;
-                log_info("Serving %s on %s:%d", h->atsign, s->listen_addr, h->port);
+                if (ats_server_find_hosted(s, a[i].atsign))
+                        continue;
+                int k = hosted_add(s, &a[i]);
+                if (k >= 0)
+                        added++;
+                else if (r == 0)
+                        r = k; /* the others are still served */
         }
         ats_atsigns_free(a, n);
+        if (added > 0)
+                (void) directory_publish(s);
+        return r < 0 ? r : added;
+}
+
+AtsHosted *ats_server_find_hosted_or_load(AtsServer *s, const char *atsign) {
+        /* one process serves one AtsServer; the store is re-read at most once a second so
+         * that lookups of unknown atSigns cannot keep the database busy */
+        static int64_t last_ms;
+        AtsHosted *h = ats_server_find_hosted(s, atsign);
+        int64_t now = ats_now_ms();
+        if (h || (now - last_ms >= 0 && now - last_ms < 1000))
+                return h;
+        last_ms = now;
+        if (ats_server_reload(s) <= 0)
+                return NULL;
+        return ats_server_find_hosted(s, atsign);
+}
+
+static int socket_port(int fd) {
+        struct sockaddr_storage sa = {};
+        socklen_t len = sizeof sa;
+        if (getsockname(fd, (struct sockaddr *) &sa, &len) < 0)
+                return -errno;
+        if (sa.ss_family == AF_INET6)
+                return ntohs(((struct sockaddr_in6 *) &sa)->sin6_port);
+        if (sa.ss_family == AF_INET)
+                return ntohs(((struct sockaddr_in *) &sa)->sin_port);
+        return -EAFNOSUPPORT;
+}
+
+int ats_server_start(AtsServer *s) {
+        int r, port;
+
+        r = ats_server_reload(s);
         if (r < 0)
                 return r;
 
-        int port;
-        r = make_listener(s->listen_addr, s->root_port, &s->root_fd, &port);
-        if (r < 0)
-                return log_error_errno(r, "Failed to listen on root port %d: %m", s->root_port);
+        if (s->root_fd >= 0) {
+                /* socket activation: the root listener was passed in (see service.c) */
+                port = socket_port(s->root_fd);
+                if (port < 0)
+                        return log_error_errno(port, "Failed to read the root socket's address: %m");
+                log_info("Root directory on the socket passed by the service manager (port %d)", port);
+        } else {
+                r = make_listener(s->listen_addr, s->root_port, &s->root_fd, &port);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to listen on root port %d: %m", s->root_port);
+                log_info("Root directory on %s:%d answering host %s", s->listen_addr, port, s->hostname);
+        }
         s->root_port = port;
         r = sd_event_add_io(s->event, &s->root_listen, s->root_fd, EPOLLIN, on_root_accept, s);
         if (r < 0)
                 return r;
-        log_info("Root directory on %s:%d answering host %s", s->listen_addr, port, s->hostname);
         r = directory_publish(s);
         if (r < 0)
                 return r;

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "secure.h"
 #include "server.h"
+#include "service.h"
 
 static uint64_t next_session_id = 1;
 
@@ -67,7 +68,7 @@ static void root_line(AtsSession *ss, char *line) {
         _cleanup_free_ char *atsign = NULL;
         AtsHosted *h = NULL;
         if (*p && ats_atsign_fix(p, &atsign) >= 0)
-                h = ats_server_find_hosted(s, atsign);
+                h = ats_server_find_hosted_or_load(s, atsign);
         if (!h && atsign) {
                 _cleanup_free_ char *elsewhere = NULL;
                 if (ats_directory_lookup(s, atsign, &elsewhere) >= 0) {
