@@ -31,6 +31,7 @@ struct AtClient {
         uint64_t backoff;
         AtClientStateHandler state_handler;
         void *state_userdata;
+        struct AtClientWaiter *waiters; /* at_client_when_connected() */
 };
 
 /* Remembers the secondary address last found (at_client_secondary_host()). */

@@ -217,6 +217,114 @@ static void on_main_disconnect(AtConn *conn, int error, void *userdata) {
         schedule_retry(c, error ?: -ECONNRESET);
 }
 
+typedef struct AtClientWaiter {
+        AtClient *client;
+        sd_event_source *timer;
+        AtClientReadyHandler handler;
+        void *userdata;
+        struct AtClientWaiter *next;
+} AtClientWaiter;
+
+static void waiter_fire(AtClientWaiter *w, int error) {
+        AtClient *c = w->client;
+
+        for (AtClientWaiter **i = &c->waiters; *i; i = &(*i)->next)
+                if (*i == w) {
+                        *i = w->next;
+                        break;
+                }
+        sd_event_source_disable_unref(w->timer);
+        w->handler(c, error, w->userdata);
+        free(w);
+}
+
+/* Fires the waiters there are now (a handler may add new ones: they wait for their own turn). */
+static void waiters_fire_all(AtClient *c, int error) {
+        AtClientWaiter *list = NULL;
+
+        /* newest first in c->waiters: reversed, so they fire in the order they came */
+        while (c->waiters) {
+                AtClientWaiter *w = c->waiters;
+                c->waiters = w->next;
+                w->next = list;
+                list = w;
+        }
+        while (list) {
+                AtClientWaiter *w = list;
+                list = w->next;
+                w->next = c->waiters;
+                c->waiters = w; /* so that waiter_fire finds and unlinks it */
+                waiter_fire(w, error);
+        }
+}
+
+static int on_waiter_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        AtClientWaiter *w = userdata;
+        waiter_fire(w, at_client_is_connected(w->client) ? 0 : -ETIMEDOUT);
+        return 0;
+}
+
+int at_client_when_connected(AtClient *c, uint64_t timeout_usec, AtClientReadyHandler handler, void *userdata) {
+        bool now = at_client_is_connected(c);
+        AtClientWaiter *w;
+        int r;
+
+        if (!handler)
+                return -EINVAL;
+        if (!c->event)
+                return -ENOTCONN;
+        w = calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        *w = (AtClientWaiter) { .client = c, .handler = handler, .userdata = userdata, .next = c->waiters };
+        r = sd_event_add_time_relative(c->event, &w->timer, CLOCK_MONOTONIC, now ? 0 : timeout_usec, 0,
+                                       on_waiter_timer, w);
+        if (r < 0) {
+                free(w);
+                return r;
+        }
+        c->waiters = w;
+        return 0;
+}
+
+typedef struct DeferredCommand {
+        char *command;
+        AtVerbDataHandler handler;
+        void *userdata;
+} DeferredCommand;
+
+static void on_ready_for_command(AtClient *c, int error, void *userdata) {
+        DeferredCommand *d = userdata;
+
+        if (error >= 0)
+                error = at_verb_command_async(c->conn, d->command, d->handler, d->userdata);
+        if (error < 0)
+                d->handler(c->conn, error, NULL, d->userdata);
+        free(d->command);
+        free(d);
+}
+
+int at_client_command_async(AtClient *c, const char *command, AtVerbDataHandler handler, void *userdata) {
+        DeferredCommand *d;
+        int r;
+
+        if (!c->event) /* not kept connected: straight onto the connection, or -ENOTCONN */
+                return at_verb_command_async(c->conn, command, handler, userdata);
+        d = calloc(1, sizeof(*d));
+        if (!d || !(d->command = strdup(command))) {
+                free(d);
+                return -ENOMEM;
+        }
+        d->handler = handler;
+        d->userdata = userdata;
+        r = at_client_when_connected(c, c->command_timeout, on_ready_for_command, d);
+        if (r < 0) {
+                free(d->command);
+                free(d);
+        }
+        return r;
+}
+
 static void on_main_connected(int error, AtConn *conn, void *userdata) {
         AtClient *c = userdata;
 
@@ -234,6 +342,8 @@ static void on_main_connected(int error, AtConn *conn, void *userdata) {
         c->backoff = c->reconnect_min;
         log_info("Connected to the atServer of %s at %s:%u", c->atsign, at_conn_host(conn), at_conn_port(conn));
         client_notify(c, 0);
+        if (c->conn == conn && at_conn_is_open(conn))
+                waiters_fire_all(c, 0);
 }
 
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -272,9 +382,12 @@ int at_client_restart(AtClient *c) {
 }
 
 void at_client_stop(AtClient *c) {
+        sd_event *event = TAKE_PTR(c->event); /* first: waiters' handlers cannot wait again */
+
+        waiters_fire_all(c, -ECANCELED);
         c->connecting = at_client_connect_cancel(c->connecting);
         c->retry = sd_event_source_disable_unref(c->retry);
-        c->event = sd_event_unref(c->event);
+        sd_event_unref(event);
         c->state_handler = NULL;
         if (c->conn)
                 at_conn_set_disconnect_handler(c->conn, NULL, NULL);

@@ -9,6 +9,7 @@
 #include "conn.h"
 #include "keys_file.h"
 #include "macro.h"
+#include "verbs.h"
 
 /* An authenticated connection to one's own atServer, built from options: root lookup (or a
  * fixed secondary address), TLS connect, then PKAM (keys), CRAM (cram_secret) or nothing. The
@@ -77,6 +78,17 @@ int at_client_restart(AtClient *client);
 /* Stops keeping connected; the main connection stays as it is. */
 void at_client_stop(AtClient *client);
 bool at_client_is_connected(AtClient *client);
+
+/* After at_client_start(): the handler runs from the loop once the main connection is up (soon,
+ * if it is already), with 0, or with -ETIMEDOUT if it is not up within timeout_usec, or
+ * -ECANCELED when the client stops first. So work that arrives while the connection is being
+ * remade (a reply to a request the monitor just delivered) waits instead of failing. Without
+ * at_client_start(): -ENOTCONN unless connected. */
+typedef void (*AtClientReadyHandler)(AtClient *client, int error, void *userdata);
+int at_client_when_connected(AtClient *client, uint64_t timeout_usec, AtClientReadyHandler handler, void *userdata);
+/* An asynchronous command (at_verb_command_async) on the main connection, once it is up (at
+ * most the command timeout later). The handler runs once, from the loop. */
+int at_client_command_async(AtClient *client, const char *command, AtVerbDataHandler handler, void *userdata);
 
 /* The main connection (NULL before connect); borrowed. */
 AtConn *at_client_conn(AtClient *client);

@@ -89,10 +89,13 @@ int at_notify_send(AtClient *client, AtSharedKeys *cache, const AtNotifyMessage 
 
 typedef struct NotifySend {
         AtClient *client;
+        AtSharedKeys *cache;
+        bool plain, omit_shared_key_enc;
         char *recipient, *key_text, *value, *id;
         int64_t ttl_ms, ttln_ms;
         AtNotifyOperation operation;
         bool starting; /* inside at_notify_send_async(): failures are returned, not handed over */
+        bool retried;
         int start_error;
         AtNotifySendHandler handler;
         void *userdata;
@@ -108,10 +111,28 @@ static void notify_send_free(NotifySend *q) {
         free(q);
 }
 
+static void on_connected(AtClient *client, int error, void *userdata);
+
+/* The connection went away under the command (as the blocking callers' "reconnect and try once
+ * more"): worth one more try on the next connection. */
+static bool connection_lost(int error) {
+        return error == -ECONNRESET || error == -EPIPE || error == -ENOTCONN || error == -ETIMEDOUT ||
+               error == -ECANCELED;
+}
+
 static void notify_finish(NotifySend *q, int error, const char *id) {
         if (q->starting) {
                 q->start_error = error < 0 ? error : 0; /* the caller frees */
                 return;
+        }
+        if (error < 0 && !q->retried && connection_lost(error)) {
+                q->retried = true;
+                /* only while the client is kept connected: after at_client_stop() this fails */
+                if (at_client_when_connected(q->client, at_client_command_timeout(q->client), on_connected, q) >= 0) {
+                        log_debug_errno(error, "Notifying %s of %s: connection lost (%m), once more when it is back",
+                                        q->recipient, q->key_text);
+                        return;
+                }
         }
         if (error < 0 && error != -ECANCELED)
                 log_error_errno(error, "Notifying %s of %s via %s:%u failed: %m", q->recipient, q->key_text,
@@ -160,6 +181,27 @@ static void on_send_key(int error, const uint8_t *key, const char *their_copy, c
                 notify_finish(q, r, NULL);
 }
 
+/* The shared key (if the value is encrypted), then the notify command. */
+static int notify_start(NotifySend *q) {
+        if (q->value && !q->plain)
+                return at_shared_key_for_sending_async(q->cache, q->client, q->recipient, !q->omit_shared_key_enc,
+                                                       on_send_key, q);
+
+        _cleanup_(metadata_donep) AtMetadata md = {};
+        if (q->value)
+                md.is_encrypted = AT_FALSE;
+        return notify_queue(q, &md, q->value);
+}
+
+static void on_connected(AtClient *client, int error, void *userdata) {
+        NotifySend *q = userdata;
+
+        if (error >= 0)
+                error = notify_start(q);
+        if (error < 0)
+                notify_finish(q, error, NULL);
+}
+
 int at_notify_send_async(AtClient *client, AtSharedKeys *cache, const AtNotifyMessage *m, AtNotifySendHandler handler,
                          void *userdata) {
         _cleanup_(at_key_freep) AtKey *key = NULL;
@@ -188,15 +230,14 @@ int at_notify_send_async(AtClient *client, AtSharedKeys *cache, const AtNotifyMe
                 return -ENOMEM;
         }
 
-        if (m->value && !m->plain)
-                r = at_shared_key_for_sending_async(cache, client, m->recipient, !m->omit_shared_key_enc, on_send_key,
-                                                    q);
-        else {
-                _cleanup_(metadata_donep) AtMetadata md = {};
-                if (m->value)
-                        md.is_encrypted = AT_FALSE;
-                r = notify_queue(q, &md, m->value);
-        }
+        q->cache = cache;
+        q->plain = m->plain;
+        q->omit_shared_key_enc = m->omit_shared_key_enc;
+
+        if (at_client_is_connected(client))
+                r = notify_start(q);
+        else /* being reconnected: wait for it (-ENOTCONN if nobody keeps it connected) */
+                r = at_client_when_connected(client, at_client_command_timeout(client), on_connected, q);
         if (r >= 0)
                 r = q->start_error;
         if (r < 0) {

@@ -34,9 +34,11 @@ int at_notify_send(AtClient *client, AtSharedKeys *cache, const AtNotifyMessage 
 
 /* The same without blocking, on the client's main connection (attached to a loop, e.g. kept
  * up by at_client_start()): the shared key by at_shared_key_for_sending_async(), then the notify
- * command. The message is copied. Failures before anything is queued (bad key, not connected:
- * -ENOTCONN) are returned and the handler is not called; otherwise the handler runs once, from
- * the loop, with the error or 0 and the server's notification id. Failures are logged. */
+ * command. While the client is being reconnected (at_client_start) it waits for the connection
+ * up to the command timeout. The message is copied. Failures before anything is queued (bad key,
+ * not connected and not being reconnected: -ENOTCONN) are returned and the handler is not
+ * called; otherwise the handler runs once, from the loop, with the error or 0 and the server's
+ * notification id. Failures are logged. */
 typedef void (*AtNotifySendHandler)(int error, const char *id, void *userdata);
 int at_notify_send_async(AtClient *client, AtSharedKeys *cache, const AtNotifyMessage *message,
                          AtNotifySendHandler handler, void *userdata);

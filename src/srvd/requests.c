@@ -138,7 +138,7 @@ static void open_request_step(OpenRequest *q) {
         if (asprintf(&cmd, "plookup:bypassCache:true:publickey%s", who) < 0)
                 r = -ENOMEM;
         else
-                r = at_verb_command_async(at_client_conn(q->srvd->cmd), cmd, on_public_key, q);
+                r = at_client_command_async(q->srvd->cmd, cmd, on_public_key, q); /* waits for a reconnect */
         if (r < 0) {
                 log_warning_errno(r, "Session %s: cannot fetch the public key of %s: %m", q->session_id, who);
                 open_request_free(q);

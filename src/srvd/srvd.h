@@ -13,18 +13,17 @@
 #include "shared_key.h"
 
 /* srvd's daemon side: the atServer connections and the request handling around the relay
- * engine (relay.h). One sd_event loop; connecting fails softly and is retried with backoff. */
+ * engine (relay.h). One sd_event loop that the atServer never stalls; connecting fails softly
+ * and is retried with backoff. */
 typedef struct Srvd {
         SrvdArgs *args;
         sd_event *event;
         SrvdRelay *relay;
         AtKeys *keys;
-        AtClient *cmd;            /* blocking: notify, plookup */
-        AtClient *mon;            /* its main connection serves the monitor's lookups */
+        AtClient *cmd;            /* kept connected on the loop (at_client_start): notify, plookup and the
+                                   * monitor's lookups, all asynchronous */
         AtSharedKeys *shared_keys;
-        AtMonitor *monitor;
-        sd_event_source *retry;
-        uint64_t backoff_usec;
+        AtMonitor *monitor;       /* its own connection, (re)made asynchronously */
         char *atsign_field;       /* "NOPORTS_ATSIGN=@relay" */
         sd_bus *bus;              /* NULL when there is no bus: the relay works without one */
         SrvdSessionWatch watch;   /* the sessions as D-Bus shows them */

@@ -249,7 +249,7 @@ int protocol_public_key_async(SshnpdProtocol *p, const char *atsign, ProtocolPub
         q->protocol = p;
         q->handler = handler;
         q->userdata = userdata;
-        r = at_verb_command_async(at_client_conn(p->cmd), cmd, on_public_key, q);
+        r = at_client_command_async(p->cmd, cmd, on_public_key, q); /* waits for a reconnect */
         if (r < 0) {
                 free(q->atsign);
                 free(q);
