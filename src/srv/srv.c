@@ -222,6 +222,14 @@ static void daemon_handle_control(Srv *s, const char *text, size_t size) {
                 log_debug("Control channel heartbeat");
                 return;
         }
+        if (m.kind == CONTROL_CONNECT_CLEAR && s->config->c2d) {
+                /* the control channel is AES-CTR without integrity: whoever knows 19 bytes of its
+                 * key stream (two predictable heartbeats) could ask for a clear connection to the
+                 * local service, which the relay would then read; an encrypted session never
+                 * wants one */
+                log_warning("Refusing an unencrypted connection in an encrypted session");
+                return;
+        }
         /* newer upstream dials the relay first (so a failure there costs no local connection) */
         if (dial_relay(s, &relay_fd) < 0) {
                 control_message_done(&m);
