@@ -1,9 +1,16 @@
 #!/bin/bash
-# sshnpd and srvd as real systemd services: our build installed with --prefix=/usr into an overlay
-# of the host's root, systemd booted in it with systemd-nspawn (private network, everything on
-# loopback inside). Inside: atserverd as a transient service, @client/@relay/@device onboarded
-# (the daemons' keys in the noports user's home), /etc/noports configuration, then
+# atserverd, sshnpd and srvd as real systemd services: our build installed with --prefix=/usr into
+# an overlay of the host's root, systemd booted in it with systemd-nspawn (private network,
+# everything on loopback inside). Inside: atSigns registered as the atserverd user, then
+# `systemctl enable --now atserverd.socket atserverd.service` (root port 64 passed by the socket
+# unit to an unprivileged daemon), @client/@relay/@device onboarded (the daemons' keys in the
+# noports user's home), /etc/noports configuration, then
 # `systemctl enable --now srvd.service sshnpd@demo.service`.
+# atserverd: active through READY=1 as user atserverd without capabilities, STATUS= counts its
+# atSigns, it took the passed socket; an atSign registered while it runs is served after
+# `systemctl reload` (same process) and onboarded; one registered without a reload is found by
+# the root; SIGKILL: restarted (Restart=on-failure); stop is clean and a connection to the socket
+# starts it again.
 # Asserts: both units become active through Type=notify READY with a STATUS= text; the journal
 # carries NOPORTS_ATSIGN=/NOPORTS_DEVICE=; org.noports.Sshnpd1 and org.noports.Srvd1 are on the
 # system bus and ListSessions answers; an sshnp session to the container's sshd runs a command
@@ -42,7 +49,7 @@ wait_journal() {
 logs() {
         [ -n "$LEADER" ] && kill -0 "$LEADER" 2>/dev/null || { tail -n 40 "$T/nspawn.log" 2>/dev/null; return; }
         echo "----- failed units"; ct systemctl --no-pager list-units --failed
-        for u in np-atserverd srvd sshnpd@demo ssh; do
+        for u in atserverd.socket atserverd srvd sshnpd@demo ssh; do
                 echo "----- journal of $u (last 40)"
                 ct journalctl --no-pager -n 40 -u "$u"
         done
@@ -88,7 +95,9 @@ meson install -C "$IB" --no-rebuild --destdir "$S" > "$T/install.log" 2>&1 ||
         { cat "$T/install.log"; die "meson install --destdir"; }
 for f in usr/sbin/sshnpd usr/bin/srvd usr/bin/srv usr/bin/sshnp usr/bin/atserverd usr/bin/at_activate \
          usr/lib/systemd/system/sshnpd@.service usr/lib/systemd/system/srvd.service \
+         usr/lib/systemd/system/atserverd.service usr/lib/systemd/system/atserverd.socket \
          usr/lib/sysusers.d/noports.conf usr/lib/tmpfiles.d/noports.conf \
+         usr/lib/sysusers.d/atserverd.conf usr/lib/tmpfiles.d/atserverd.conf \
          usr/share/dbus-1/system.d/org.noports.conf usr/share/polkit-1/actions/org.noports.policy; do
         [ -e "$S/$f" ] || die "meson install did not install /$f"
 done
@@ -150,9 +159,12 @@ running|degraded) pass "systemd booted in the container: $state" ;;
 esac
 
 # --- 3. the package's post-install steps: system user, directories, bus policy, units
-ct systemd-sysusers noports.conf || fail "systemd-sysusers noports.conf"
-ct systemd-tmpfiles --create noports.conf || fail "systemd-tmpfiles --create noports.conf"
+ct systemd-sysusers noports.conf atserverd.conf || fail "systemd-sysusers noports.conf atserverd.conf"
+ct systemd-tmpfiles --create noports.conf atserverd.conf || fail "systemd-tmpfiles --create noports.conf atserverd.conf"
 ct id noports > /dev/null && pass "sysusers created the noports user: $(ct id noports)" || die "no noports user"
+ct id atserverd > /dev/null && pass "sysusers created the atserverd user: $(ct id atserverd)" || die "no atserverd user"
+out=$(ct stat -c '%U:%G %a' /var/lib/atserverd)
+[ "$out" = "atserverd:atserverd 750" ] && pass "tmpfiles: /var/lib/atserverd is $out" || fail "/var/lib/atserverd: '$out'"
 # the bus policy names the user created just now: reload it, as a package's postinst would
 ct busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig || fail "dbus ReloadConfig"
 ct systemctl daemon-reload
@@ -164,18 +176,44 @@ printf '%s\n' 'polkit.addRule(function(action, subject) {' \
         '                return polkit.Result.YES;' '});' |
         ct install -m 0644 /dev/stdin /etc/polkit-1/rules.d/60-noports-systemtest.rules || fail "polkit rule"
 
-out=$(ct systemd-analyze verify --man=no sshnpd@demo.service srvd.service 2>&1)
+out=$(ct systemd-analyze verify --man=no sshnpd@demo.service srvd.service atserverd.socket atserverd.service 2>&1)
 [ -z "$out" ] && pass "systemd-analyze verify: the installed units are clean" || fail "systemd-analyze verify: $out"
 
-# --- 4. atserverd (transient service) with @client @relay @device; onboarding
-mkdir -p "/proc/$LEADER/root/var/lib/np-atserver"
+# --- 4. atserverd as a service: atSigns registered as its user first, then enable --now
+ATS="/usr/bin/atserverd --data-dir /var/lib/atserverd"
 for a in @client @relay @device; do
-        ct atserverd --data-dir /var/lib/np-atserver --add-atsign "$a" > "$T/cram$a" || die "atserverd --add-atsign $a"
+        # shellcheck disable=SC2086
+        ct runuser -u atserverd -- $ATS --add-atsign "$a" > "$T/cram$a" 2> "$T/add.err" ||
+                { cat "$T/add.err"; die "runuser -u atserverd -- atserverd --add-atsign $a"; }
 done
-ct systemd-run --unit=np-atserverd --property=Type=notify --quiet /usr/bin/atserverd \
-        --data-dir /var/lib/np-atserver --listen 127.0.0.1 --root-port 64 --hostname 127.0.0.1 ||
-        die "atserverd as a transient service"
-ct install -m 0644 /var/lib/np-atserver/ca.pem /etc/noports/ca.pem || die "no ca.pem"
+out=$(ct stat -c '%U %a' /var/lib/atserverd/atserverd.db)
+[ "$out" = "atserverd 600" ] && pass "--add-atsign as the atserverd user: atserverd.db is $out" ||
+        fail "atserverd.db: '$out'"
+printf 'ATSERVERD_ARGS=--hostname 127.0.0.1 -v\n' | ct tee /etc/noports/atserverd.conf > /dev/null
+if ct systemctl enable --now atserverd.socket atserverd.service > "$T/enable-ats.log" 2>&1; then
+        pass "systemctl enable --now atserverd.socket atserverd.service"
+else
+        cat "$T/enable-ats.log"; die "systemctl enable --now atserverd"
+fi
+for u in atserverd.socket atserverd.service; do
+        [ "$(ct systemctl is-active "$u")" = active ] && [ "$(ct systemctl is-enabled "$u")" = enabled ] &&
+                pass "$u is active and enabled" || fail "$u: $(ct systemctl is-active "$u")"
+done
+[ "$(ct systemctl show -P User atserverd.service)" = atserverd ] || fail "atserverd.service does not run as atserverd"
+apid=$(ct systemctl show -P MainPID atserverd.service)
+out=$(ct grep -E '^(Uid|CapEff|CapAmb):' "/proc/$apid/status" 2>/dev/null | tr -s '\t ' ' ' | tr '\n' ' ')
+auid=$(ct id -u atserverd)
+printf '%s' "$out" | grep -qE "^Uid: $auid $auid .*CapEff: 0+ CapAmb: 0+ $" &&
+        pass "atserverd (pid $apid) runs as uid $auid with no capabilities: $out" || fail "atserverd process: '$out'"
+ct systemctl show -P Listen atserverd.socket | grep -qE '(^|[^0-9])64 \(Stream\)' &&
+        pass "atserverd.socket listens: $(ct systemctl show -P Listen atserverd.socket)" ||
+        fail "atserverd.socket Listen: $(ct systemctl show -P Listen atserverd.socket)"
+wait_journal atserverd.service "Root directory on the socket passed by the service manager (port 64)" &&
+        pass "atserverd took the root socket passed by atserverd.socket" || fail "atserverd did not use the passed socket"
+out=$(ct systemctl show -P StatusText atserverd.service)
+printf '%s' "$out" | grep -qE '^Serving 3 atSigns, [0-9]+ connections?; root on port 64$' &&
+        pass "atserverd STATUS=: $out" || fail "atserverd StatusText: '$out'"
+ct install -m 0644 /var/lib/atserverd/ca.pem /etc/noports/ca.pem || die "no /var/lib/atserverd/ca.pem"
 AT="--root-domain 127.0.0.1:64 --ca-file /etc/noports/ca.pem"
 for a in @relay @device; do # the daemons' keys: ~noports/.atsign/keys/<atSign>_key.atKeys
         # shellcheck disable=SC2086
@@ -185,7 +223,27 @@ done
 # shellcheck disable=SC2086
 ct env HOME=/var/lib/np-client at_activate onboard -a @client -c "$(cat "$T/cram@client")" $AT \
         > "$T/onboard@client.log" 2>&1 || { cat "$T/onboard@client.log"; die "onboarding @client"; }
-pass "atserverd runs as a transient service; @client, @relay, @device onboarded"
+pass "@client, @relay, @device onboarded with the atserverd service"
+
+# an atSign registered while it runs: `systemctl reload` serves it in the same process
+# shellcheck disable=SC2086
+ct runuser -u atserverd -- $ATS --add-atsign @late > "$T/cram@late" 2> "$T/add.err" ||
+        { cat "$T/add.err"; fail "--add-atsign @late while atserverd runs"; }
+if ct systemctl reload atserverd.service && wait_journal atserverd.service "Reloaded: 1 new atSign, 4 served" &&
+   [ "$(ct systemctl is-active atserverd.service)" = active ] &&
+   [ "$(ct systemctl show -P MainPID atserverd.service)" = "$apid" ]; then
+        pass "systemctl reload atserverd: @late served by the same process ($apid)"
+else
+        fail "systemctl reload atserverd: $(ct systemctl is-active atserverd.service)"
+fi
+for _ in $(seq 50); do ct systemctl show -P StatusText atserverd.service | grep -q '^Serving 4 atSigns' && break; sleep 0.1; done
+out=$(ct systemctl show -P StatusText atserverd.service)
+printf '%s' "$out" | grep -q '^Serving 4 atSigns' && pass "atserverd STATUS= after reload: $out" ||
+        fail "atserverd StatusText after reload: '$out'"
+# shellcheck disable=SC2086
+ct env HOME=/var/lib/np-late at_activate onboard -a @late -c "$(cat "$T/cram@late")" $AT \
+        > "$T/onboard@late.log" 2>&1 && pass "@late, registered while atserverd ran, onboarded after the reload" ||
+        { cat "$T/onboard@late.log"; fail "onboarding @late"; }
 
 # --- 5. configuration and `systemctl enable --now`
 printf 'SRVD_ATSIGN=@relay\nSRVD_IP=127.0.0.1\nSRVD_ARGS=%s -v\n' "$AT" | ct tee /etc/noports/srvd.conf > /dev/null
@@ -373,6 +431,49 @@ for _ in $(seq 100); do
 done
 out=$(ct busctl call "${SSHNPD_BUS[@]}" ListSessions) && pass "ListSessions after restart: $out" ||
         fail "ListSessions after restart"
+
+# --- 10. atserverd: found without a reload, restarted after a crash, socket activated after stop
+# shellcheck disable=SC2086
+ct runuser -u atserverd -- $ATS --add-atsign @later > "$T/cram@later" 2> "$T/add.err" ||
+        { cat "$T/add.err"; fail "--add-atsign @later"; }
+# shellcheck disable=SC2086
+ct env HOME=/var/lib/np-later at_activate onboard -a @later -c "$(cat "$T/cram@later")" $AT \
+        > "$T/onboard@later.log" 2>&1 && pass "@later onboarded without a reload: the root found it in the store" ||
+        { cat "$T/onboard@later.log"; fail "onboarding @later without a reload"; }
+apid=$(ct systemctl show -P MainPID atserverd.service)
+ct kill -KILL "$apid"
+for _ in $(seq 100); do
+        newpid=$(ct systemctl show -P MainPID atserverd.service)
+        [ "$(ct systemctl is-active atserverd.service)" = active ] && [ "$newpid" != "$apid" ] && [ "$newpid" != 0 ] &&
+                break
+        sleep 0.1
+done
+n=$(ct systemctl show -P NRestarts atserverd.service)
+[ "$(ct systemctl is-active atserverd.service)" = active ] && [ "$n" = 1 ] &&
+        pass "atserverd killed with SIGKILL: restarted (Restart=on-failure, NRestarts=$n, pid $newpid)" ||
+        fail "atserverd after SIGKILL: $(ct systemctl is-active atserverd.service), NRestarts=$n"
+# what was stored before the crash is there: @late's keys log in, its public key is listed
+# shellcheck disable=SC2086
+ct env HOME=/var/lib/np-late at_cli -a @late $AT scan > "$T/scan@late.out" 2> "$T/scan@late.err" &&
+        grep -qx 'public:publickey@late' "$T/scan@late.out" &&
+        pass "@late logs in after the restart and its public key is there" ||
+        { cat "$T/scan@late.err"; fail "at_cli scan as @late after the restart: $(head -c 300 "$T/scan@late.out")"; }
+out=$(ct systemctl show -P StatusText atserverd.service)
+printf '%s' "$out" | grep -q '^Serving 5 atSigns' && pass "atserverd after the restart: $out" ||
+        fail "atserverd StatusText after restart: '$out'"
+ct systemctl stop atserverd.service
+res=$(ct systemctl show -P Result atserverd.service)
+code=$(ct systemctl show -P ExecMainStatus atserverd.service)
+[ "$(ct systemctl is-active atserverd.service)" = inactive ] && [ "$res" = success ] && [ "$code" = 0 ] &&
+        pass "systemctl stop atserverd: clean exit (Result=$res, status $code)" ||
+        fail "systemctl stop atserverd: Result=$res, status=$code"
+[ "$(ct systemctl is-active atserverd.socket)" = active ] && pass "atserverd.socket still listens after the stop" ||
+        fail "atserverd.socket: $(ct systemctl is-active atserverd.socket)"
+ct bash -c 'exec 3<>/dev/tcp/127.0.0.1/64' || fail "connecting to port 64 after the stop"
+for _ in $(seq 100); do [ "$(ct systemctl is-active atserverd.service)" = active ] && break; sleep 0.1; done
+[ "$(ct systemctl is-active atserverd.service)" = active ] &&
+        pass "a connection to port 64 started atserverd.service again (socket activation)" ||
+        fail "atserverd.service after a connection to its socket: $(ct systemctl is-active atserverd.service)"
 
 [ $failures -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "all system checks passed"
