@@ -304,8 +304,7 @@ AtsHosted *ats_server_find_hosted_or_load(AtsServer *s, const char *atsign) {
         if (h || (now - last_ms >= 0 && now - last_ms < 1000))
                 return h;
         last_ms = now;
-        if (ats_server_reload(s) <= 0)
-                return NULL;
+        (void) ats_server_reload(s); /* logs what failed; the others are served */
         return ats_server_find_hosted(s, atsign);
 }
 
