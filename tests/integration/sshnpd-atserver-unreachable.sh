@@ -5,14 +5,15 @@
 #     after 10 s);
 #  B. sshnpd is connected and serving, then atserverd is frozen (SIGSTOP): heartbeats go
 #     unanswered, the monitor reconnects into a TLS handshake that never completes.
-# Throughout, a D-Bus property read is answered within 1 s, and SIGTERM ends sshnpd within 1 s.
+# Throughout, a D-Bus property read is answered within 1 s, and SIGTERM ends sshnpd within 1 s;
+# srvd too in case A.
 # After B, atserverd is thawed and sshnpd is serving again without help.
 set -uo pipefail
 : "${BUILD_DIR:?}" "${SOURCE_DIR:?}"
 . "$SOURCE_DIR/tests/lib/netns.sh"
 . "$SOURCE_DIR/tests/lib/world.sh"
 
-for p in atserverd at_activate sshnpd; do
+for p in atserverd at_activate sshnpd srvd; do
         world_bin "$p" >/dev/null 2>&1 || { echo "SKIP: $p is not built"; exit 77; }
 done
 
@@ -91,22 +92,23 @@ start_sshnpd() {
         fail "sshnpd $1 did not take its bus name"
 }
 
-# reads_stay_fast NAME SECONDS: the Device property, every 0.3 s, each answered within 1 s
+# reads_stay_fast LABEL SECONDS BUSNAME PATH PROPERTY EXPECTED: the property, every 0.3 s, each
+# answered (with EXPECTED) within 1 s
 reads_stay_fast() {
         local end=$(( $(now_ms) + $2 * 1000 )) t0 t1 out worst=0 n=0
         while [ "$(now_ms)" -lt "$end" ]; do
                 t0=$(now_ms)
-                out=$(timeout 5 busctl --address="$BUS" --timeout=5 get-property "org.noports.Sshnpd1.$1" \
-                        /org/noports/Sshnpd1 org.noports.Sshnpd1 Device 2>&1)
+                out=$(timeout 5 busctl --address="$BUS" --timeout=5 get-property "$3" "$4" "$(echo "${4#/}" | tr / .)" "$5" 2>&1)
                 t1=$(now_ms)
                 [ $((t1 - t0)) -le 1000 ] || fail "a property read of $1 took $((t1 - t0)) ms ('$out')"
-                [ "$out" = "s \"$1\"" ] || fail "Device property of $1 read as '$out'"
+                [ "$out" = "$6" ] || fail "$5 of $1 read as '$out'"
                 [ $((t1 - t0)) -gt $worst ] && worst=$((t1 - t0))
                 n=$((n + 1))
                 sleep 0.3
         done
         ok "$n property reads of $1 over $2 s, slowest $worst ms"
 }
+sshnpd_reads() { reads_stay_fast "sshnpd $1" "$2" "org.noports.Sshnpd1.$1" /org/noports/Sshnpd1 Device "s \"$1\""; }
 
 # stops_promptly PID NAME: SIGTERM, exit within 1 s
 stops_promptly() {
@@ -138,10 +140,25 @@ netns_exec device bash -c "for i in \$(seq 50); do exec 3<>/dev/tcp/127.0.0.1/$S
 
 start_sshnpd silent "127.0.0.1:$SILENT_PORT"
 # 12 s: past the first 10 s connect timeout and into the retry
-reads_stay_fast silent 12
+sshnpd_reads silent 12
 grep -q "took longer than\|Connection timed out\|timed out" "$WORLD_DIR/sshnpd-silent.log" \
         || fail "sshnpd silent did not report the connect timeout"
 stops_promptly "$SSHNPD_PID" "sshnpd (connecting to a silent root server)"
+
+# srvd the same way: its relay control interface stays readable, SIGTERM ends it at once
+netns_spawn device env DBUS_SYSTEM_BUS_ADDRESS="$BUS" NOPORTS_LOG_LEVEL=7 "$(world_bin srvd)" -a @device \
+        -i 127.0.0.1 -m @manager --root-domain "127.0.0.1:$SILENT_PORT" --ca-file "$CA_FILE" \
+        -k "$(world_keys @device)" > "$WORLD_DIR/sshnpd-srvd.log" 2>&1
+SRVD_PID=$NETNS_PID
+PIDS+=($SRVD_PID)
+n=100
+until busctl --address="$BUS" status org.noports.Srvd1 >/dev/null 2>&1; do
+        [ $n -gt 0 ] || fail "srvd did not take its bus name"
+        sleep 0.05
+        n=$((n - 1))
+done
+reads_stay_fast srvd 12 org.noports.Srvd1 /org/noports/Srvd1 AtSign 's "@device"'
+stops_promptly "$SRVD_PID" "srvd (connecting to a silent root server)"
 
 # --- B: connected, then the atServer freezes
 start_sshnpd frozen "$ROOT_DOMAIN"
@@ -154,7 +171,7 @@ done
 ok "sshnpd frozen is serving"
 kill -STOP "$ATSERVER_PID"
 # the heartbeat (every 10 s, 3.3 s to answer) fails, then the monitor reconnects into a frozen server
-reads_stay_fast frozen 16
+sshnpd_reads frozen 16
 grep -q "No heartbeat answer" "$WORLD_DIR/sshnpd-frozen.log" || fail "sshnpd frozen did not notice the frozen server"
 kill -CONT "$ATSERVER_PID"
 n=400
