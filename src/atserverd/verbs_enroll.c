@@ -76,6 +76,10 @@ static void enroll_request(AtsSession *ss, json_t *p) {
                         log_notice("refused: enroll request with invalid otp atsign=%s peer=%s", ss->hosted->atsign,
                                    ats_conn_peer(ss->conn));
                         ats_reply_error(ss, "AT0011", "invalid otp. Cannot process enroll request");
+                        /* one guess per connection: a 6-character passcode must not be
+                         * brute-forced at the speed of a pipelined stream of requests */
+                        if (!ss->authenticated)
+                                ats_conn_close(ss->conn);
                         return;
                 }
         }
@@ -309,12 +313,18 @@ void ats_verb_keys(AtsSession *ss, AtsCommand *c) {
         }
         for (char *p = key; *p; p++)
                 *p = (char) tolower((unsigned char) *p);
-        /* an enrollment may read only its own __manage keys */
-        if (ss->enrollment_id && strstr(key, ".__manage") &&
-            (!strneq(key, ss->enrollment_id, strlen(ss->enrollment_id)) || key[strlen(ss->enrollment_id)] != '.') &&
-            !has_manage(ss)) {
-                ats_reply_error(ss, "AT0009", "not authorized to read %s", key);
-                return;
+        /* an enrollment may read its own __manage keys (and, with __manage access, the others'),
+         * and otherwise only keys of namespaces it was granted, as llookup would
+         * (keys_verb_handler.dart _isAuthorizedForKey) */
+        if (ss->enrollment_id) {
+                size_t n = strlen(ss->enrollment_id);
+                bool manage_key = strstr(key, ".__manage"), own = strneq(key, ss->enrollment_id, n) && key[n] == '.';
+                if (manage_key ? !own && !has_manage(ss) : !ats_session_may_access(ss, key, false)) {
+                        log_notice("refused: keys:get of %s by enrollment %s atsign=%s peer=%s", key, ss->enrollment_id,
+                                   ss->hosted->atsign, ats_conn_peer(ss->conn));
+                        ats_reply_error(ss, "AT0009", "not authorized to read %s", key);
+                        return;
+                }
         }
         if (ats_store_get(ss->server->store, ss->hosted->atsign, key, ats_now_ms(), &rec) < 0) {
                 ats_reply_error(ss, "AT0015", "%s does not exist in keystore", key);
