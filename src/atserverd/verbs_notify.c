@@ -314,11 +314,12 @@ void ats_verb_notify_status(AtsSession *ss, AtsCommand *c) {
 
 void ats_verb_notify_fetch(AtsSession *ss, AtsCommand *c) {
         _cleanup_(ats_notification_freep) AtsNotification *n = NULL;
-        if (ats_store_notification_get(ss->server->store, ss->hosted->atsign, c->id, &n) < 0) {
-                ats_reply_dataf(ss, "{\"id\":\"%s\",\"notificationStatus\":\"NotificationStatus.expired\"}", c->id);
-                return;
-        }
-        json_t *o = ats_notification_to_json(n);
+        json_t *o;
+        if (ats_store_notification_get(ss->server->store, ss->hosted->atsign, c->id, &n) < 0)
+                /* the id is the peer's text: quoted by the JSON encoder, not pasted */
+                o = json_pack("{s:s, s:s}", "id", c->id, "notificationStatus", "NotificationStatus.expired");
+        else
+                o = ats_notification_to_json(n);
         char *j = o ? json_dumps(o, JSON_COMPACT) : NULL;
         json_decref(o);
         ats_reply_data(ss, j ? j : "null");

@@ -93,6 +93,63 @@ r = u.cmd("scan k{70}@alice")
 check(r == 'data:["%s@alice"]' % longkey, "an ordinary counted regex still works: " + r[:60])
 u.close()
 
+# 3. notify:fetch of an unknown id answers JSON that quotes the id, whatever its text
+odd_id = 'x","notificationStatus":"NotificationStatus.delivered'
+r = a.cmd('notify:fetch:' + odd_id)
+import json
+try:
+    o = json.loads(r[5:]) if r.startswith("data:") else None
+except ValueError:
+    o = None
+check(isinstance(o, dict) and o.get("id") == odd_id and o.get("notificationStatus") == "NotificationStatus.expired",
+      "notify:fetch of an unknown id is valid JSON: " + r[:100])
+
+# 4. an APKAM enrollment granted one namespace reads only that namespace, keys:get included
+import base64
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+check(a.cmd("update:secret.wavi@alice hidden-value").startswith("data:"), "a self key of namespace wavi")
+otp = a.cmd("otp:get")[5:]
+ek = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+epub = base64.b64encode(ek.public_key().public_bytes(serialization.Encoding.DER,
+                        serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
+u = c.secondary(root, ca, "@alice")
+req = json.dumps({"appName": "app", "deviceName": "dev", "namespaces": {"sshnp": "rw"}, "otp": otp,
+                  "apkamPublicKey": epub}, separators=(",", ":"))
+r = u.cmd("enroll:request:" + req)
+eid = json.loads(r[5:])["enrollmentId"]
+u.close()
+r = a.cmd("enroll:approve:" + json.dumps({"enrollmentId": eid}))
+check('"approved"' in r, "enrollment approved: " + r[:80])
+e = c.secondary(root, ca, "@alice")
+ch = c.challenge_of(e, "@alice")
+sig = base64.b64encode(ek.sign(ch.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
+check(e.cmd("pkam:enrollmentId:%s:%s" % (eid, sig)) == "data:success", "APKAM login of the enrollment")
+r = e.cmd("llookup:secret.wavi@alice")
+check(r.startswith("error:AT0009"), "enrollment for sshnp: llookup of a wavi key refused: " + r[:60])
+r = e.cmd("keys:get:keyName:secret.wavi@alice")
+check(r.startswith("error:AT0009"), "enrollment for sshnp: keys:get of a wavi key refused: " + r[:60])
+r = e.cmd("keys:get:keyName:privatekey:at_pkam_publickey")
+check(r.startswith("error:AT0009"), "enrollment for sshnp: keys:get of the legacy PKAM key refused: " + r[:60])
+check(a.cmd("update:k.sshnp@alice v1").startswith("data:"), "a self key of namespace sshnp")
+r = e.cmd("keys:get:keyName:k.sshnp@alice")
+check(r.startswith("data:") and '"v1"' in r, "enrollment for sshnp: keys:get of its own namespace: " + r[:60])
+e.close()
+
+# 5. an invalid enrollment passcode ends the connection: one guess per TLS handshake
+u = c.secondary(root, ca, "@alice")
+req = json.dumps({"appName": "app", "deviceName": "dev", "otp": "WRONG1", "apkamPublicKey": epub})
+r = u.cmd("enroll:request:" + req)
+check(r.startswith("error:"), "a wrong passcode is refused: " + r[:60])
+try:
+    u.sock.settimeout(3); gone = u.sock.recv(100) == b""
+except TimeoutError:
+    gone = False
+except (ssl.SSLError, OSError):
+    gone = True
+check(gone, "and the connection is closed")
+u.close()
+
 stop.set(); t.join()
 check(len(good_ok) > 10 and all(good_ok), "well-behaved client served throughout (%d answers)" % len(good_ok))
 a.close()
