@@ -362,6 +362,12 @@ static int commit_or_rollback(AtsStore *s, int r) {
         return exec(s, "COMMIT");
 }
 
+/* now + a peer's ttl/ttb/ttr: metadata can come from another atServer's JSON (a remote lookup's
+ * answer) with any int64, so the sum saturates instead of overflowing */
+static int64_t time_after(int64_t now, int64_t delta) {
+        return delta > INT64_MAX - now ? INT64_MAX : now + delta;
+}
+
 static int write_record(AtsStore *s, const char *atsign, const char *key, const char *value,
                         json_t *meta, int64_t created_at, int64_t version, const char *created_by,
                         int64_t now) {
@@ -377,9 +383,9 @@ static int write_record(AtsStore *s, const char *atsign, const char *key, const 
                     " available_at, expires_at, refresh_at, version, created_by)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     "ssssiiiiiis", atsign, key, value, meta_text, created_at, now,
-                    ttb > 0 ? now + ttb : (int64_t) 0,
-                    ttl > 0 ? now + (ttb > 0 ? ttb : 0) + ttl : (int64_t) 0,
-                    ttr > 0 ? now + ttr : (int64_t) 0, version, created_by);
+                    ttb > 0 ? time_after(now, ttb) : (int64_t) 0,
+                    ttl > 0 ? time_after(time_after(now, ttb > 0 ? ttb : 0), ttl) : (int64_t) 0,
+                    ttr > 0 ? time_after(now, ttr) : (int64_t) 0, version, created_by);
         if (r < 0)
                 return r;
         return step_done(s, st);

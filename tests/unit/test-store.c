@@ -89,6 +89,28 @@ TEST(ttl_and_ttb) {
         ats_store_free(s);
 }
 
+/* metadata from another atServer's JSON may carry any int64 */
+TEST(huge_ttl_ttb_ttr_do_not_overflow) {
+        AtsStore *s = open_store();
+        AtsMetadata m;
+        AtsRecord *r = NULL;
+        ats_metadata_init(&m);
+        m.ttl = INT64_MAX;
+        m.ttr = INT64_MAX;
+        ASSERT_OK(ats_store_put(s, "@alice", "cached:@alice:huge@bob", "x", &m, "@bob", 1700000000000, NULL));
+        ASSERT_OK(ats_store_get(s, "@alice", "cached:@alice:huge@bob", 1700000000001, &r));
+        ASSERT_TRUE(r->expires_at == INT64_MAX);
+        ASSERT_TRUE(r->refresh_at == INT64_MAX);
+        ats_record_free(r);
+        r = NULL;
+        ats_metadata_init(&m);
+        m.ttb = INT64_MAX - 5;
+        m.ttl = INT64_MAX - 5;
+        ASSERT_OK(ats_store_put(s, "@alice", "late@alice", "y", &m, NULL, 1700000000000, NULL));
+        ASSERT_ERR(ats_store_get(s, "@alice", "late@alice", 1800000000000, &r), -ENOENT);
+        ats_store_free(s);
+}
+
 TEST(notifications_expire_and_order) {
         AtsStore *s = open_store();
         AtsNotification n = {
@@ -247,6 +269,7 @@ int main(void) {
         snprintf(path, sizeof path, "%s/db", dir);
         RUN(put_get_survives_reopen);
         RUN(ttl_and_ttb);
+        RUN(huge_ttl_ttb_ttr_do_not_overflow);
         RUN(notifications_expire_and_order);
         RUN(otp_is_single_use);
         RUN(shared_key_with_ttr_is_cached_and_cascade_deleted);
