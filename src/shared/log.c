@@ -62,6 +62,11 @@ int log_internalv(int level, int error, const char *const *fields, const char *f
         /* make %m refer to the error we were handed */
         errno = abs_error;
         vsnprintf(message, sizeof(message), format, ap);
+        /* messages carry peers' text (atSigns, names, lines from the network): a newline or
+         * terminal escape in it must not forge log lines or rewrite the operator's terminal */
+        for (char *p = message; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        *p = '?';
 
         if (use_journal()) {
                 struct iovec iov[40];
