@@ -101,9 +101,11 @@ int activate_onboard(const ActivateOptions *o) {
                 return r;
 
         r = activate_connect(o, NULL, o->cram_secret, &cram_client);
-        if (r < 0)
-                return log_error_errno(r, "Onboarding %s failed: no CRAM login (wrong secret, or already activated?).",
-                                       o->atsign);
+        if (r == -EACCES) /* the atServer refused the digest */
+                return log_error_errno(r, "Onboarding %s failed: its atServer refused the CRAM secret (wrong secret, "
+                                       "or already activated?).", o->atsign);
+        if (r < 0) /* what failed (root, TLS, connection) is logged above */
+                return log_error_errno(r, "Onboarding %s failed: %m", o->atsign);
         log_info("CRAM login to %s at %s:%u succeeded.", o->atsign, at_client_secondary_host(cram_client),
                  at_client_secondary_port(cram_client));
 
