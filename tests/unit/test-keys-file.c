@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <malloc.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +218,30 @@ TEST(loads_upstream_legacy_file) {
         check_pair(keys->encrypt_private, keys->encrypt_public);
 }
 
+/* Jansson's blocks as they are freed: none may still hold the self encryption key's text */
+static int freed_with_secret;
+
+static void checking_free(void *p) {
+        if (p && memmem(p, malloc_usable_size(p), "uBcd6mFqVvDRve+KkErbLTRY", 24))
+                freed_with_secret++;
+        free(p);
+}
+
+TEST(parse_leaves_no_secret_in_freed_json) {
+        _cleanup_(at_keys_freep) AtKeys *keys = NULL;
+
+        json_set_alloc_funcs(malloc, checking_free);
+        freed_with_secret = 0;
+        ASSERT_OK(at_keys_parse(LEGACY_FILE, strlen(LEGACY_FILE), &keys));
+        ASSERT_TRUE(freed_with_secret == 0);
+        /* a refused document too */
+        const char *partial = "{\"selfEncryptionKey\":\"uBcd6mFqVvDRve+KkErbLTRY/9vrVN+EbbYe1NhP3oY=\"}";
+        at_keys_free(TAKE_PTR(keys));
+        ASSERT_FAIL(at_keys_parse(partial, strlen(partial), &keys));
+        ASSERT_TRUE(freed_with_secret == 0);
+        json_set_alloc_funcs(malloc, free);
+}
+
 TEST(formats_legacy_file_byte_for_byte) {
         _cleanup_(at_keys_freep) AtKeys *keys = NULL;
         _cleanup_secure_ char *text = NULL;
@@ -418,7 +443,7 @@ TEST(refuses_garbage_documents) {
         ASSERT_ERR(at_keys_parse(envelope, strlen(envelope), &keys), -EPROTONOSUPPORT);
         /* a field given twice */
         _cleanup_free_ char *dup = NULL;
-        ASSERT_TRUE(asprintf(&dup, "{\"selfEncryptionKey\":\"AAAA\",%s", LEGACY_FILE + 1) > 0);
+        ASSERT_TRUE(asprintf(&dup, "{\"selfEncryptionKey\":\"AAAA\",%s", &LEGACY_FILE[1]) > 0);
         ASSERT_ERR(at_keys_parse(dup, strlen(dup), &keys), -EBADMSG);
         /* larger than any real file */
         size_t n = AT_KEYS_FILE_MAX_SIZE + 1;
@@ -468,6 +493,7 @@ int main(void) {
         ASSERT_OK(at_secure_init());
         ASSERT_TRUE(mkdtemp(dir));
         RUN(loads_upstream_legacy_file);
+        RUN(parse_leaves_no_secret_in_freed_json);
         RUN(formats_legacy_file_byte_for_byte);
         RUN(loads_upstream_apkam_file);
         RUN(save_is_0600_atomic_and_refuses_overwrite);
