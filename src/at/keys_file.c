@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -232,6 +233,19 @@ static int parse_root(AtKeys *keys, json_t *root) {
         return parse_atsign(keys, root);
 }
 
+/* While a keys file is parsed, every block Jansson frees is wiped first: its lexer buffers and
+ * string values hold the self encryption key (and the APKAM key) in plain text, and freed heap
+ * is what a core dump or a later allocation shows. Jansson allocates with malloc unless told
+ * otherwise, so the block's size is malloc_usable_size(). */
+static json_free_t keys_parse_saved_free;
+
+static void keys_parse_wiping_free(void *p) {
+        if (!p)
+                return;
+        explicit_bzero(p, malloc_usable_size(p));
+        keys_parse_saved_free(p);
+}
+
 int at_keys_parse(const char *json, size_t size, AtKeys **ret) {
         _cleanup_(at_keys_freep) AtKeys *keys = NULL;
         json_error_t error;
@@ -246,12 +260,16 @@ int at_keys_parse(const char *json, size_t size, AtKeys **ret) {
         keys = at_keys_new();
         if (!keys)
                 return -ENOMEM;
+        json_malloc_t saved_malloc;
+        json_get_alloc_funcs(&saved_malloc, &keys_parse_saved_free);
+        json_set_alloc_funcs(saved_malloc, keys_parse_wiping_free);
         /* duplicate fields would make "which value counts" ambiguous: refuse them */
         root = json_loadb(json, size, JSON_REJECT_DUPLICATES, &error);
+        r = root ? parse_root(keys, root) : -EBADMSG;
+        json_decref(root);
+        json_set_alloc_funcs(saved_malloc, keys_parse_saved_free);
         if (!root)
                 return log_error_errno(EBADMSG, ".atKeys file is not valid JSON (line %d: %s)", error.line, error.text);
-        r = parse_root(keys, root);
-        json_decref(root);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(keys);
