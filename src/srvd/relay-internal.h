@@ -33,6 +33,8 @@ struct SrvdSession {
         int listen_fd[2];
         uint16_t port[2];
         sd_event_source *listen_source[2];
+        sd_event_source *accept_retry[2]; /* re-enables a listener paused by EMFILE and kin */
+        bool accept_starved[2];           /* said so in the log; quiet until an accept works */
         PendingSocket *pending;          /* authenticating */
         PendingSocket *queue[2];         /* authenticated, in accept order per side */
         unsigned n_pending[2];

@@ -235,6 +235,37 @@ static int on_pending_timeout(sd_event_source *source, uint64_t usec, void *user
         return 0;
 }
 
+#define SRVD_ACCEPT_RETRY_USEC (250U * 1000U)
+
+static int on_accept_retry(sd_event_source *source, uint64_t usec, void *userdata) {
+        SrvdSession *s = userdata;
+        int side = source == s->accept_retry[1];
+
+        (void) sd_event_source_set_enabled(s->listen_source[side], SD_EVENT_ON);
+        return 0;
+}
+
+/* Out of file descriptors (or memory): the connection stays in the backlog and the listener
+ * would wake us again at once, forever, logging each time. Pause this side for a moment. */
+static void pause_accepting(SrvdSession *s, int side, int error) {
+        int r;
+
+        SLOG(s, s->accept_starved[side] ? LOG_DEBUG : LOG_WARNING, error,
+             "Session %s: cannot accept on side %c: %m; retrying every %u ms", s->session_id, side_name[side],
+             SRVD_ACCEPT_RETRY_USEC / 1000);
+        s->accept_starved[side] = true;
+        r = sd_event_source_set_enabled(s->listen_source[side], SD_EVENT_OFF);
+        if (r >= 0 && s->accept_retry[side])
+                r = sd_event_source_set_time_relative(s->accept_retry[side], SRVD_ACCEPT_RETRY_USEC);
+        if (r >= 0 && s->accept_retry[side])
+                r = sd_event_source_set_enabled(s->accept_retry[side], SD_EVENT_ONESHOT);
+        else if (r >= 0)
+                r = sd_event_add_time_relative(s->relay->event, &s->accept_retry[side], CLOCK_MONOTONIC,
+                                               SRVD_ACCEPT_RETRY_USEC, 0, on_accept_retry, s);
+        if (r < 0) /* without the timer the listener must stay on */
+                (void) sd_event_source_set_enabled(s->listen_source[side], SD_EVENT_ON);
+}
+
 static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         SrvdSession *s = userdata;
         int side = fd == s->listen_fd[0] ? 0 : 1;
@@ -245,7 +276,9 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
 
                 cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (cfd < 0) {
-                        if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                                pause_accepting(s, side, errno);
+                        else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
                                 SLOG(s, LOG_WARNING, errno, "Session %s: accept failed: %m", s->session_id);
                         return 0;
                 }
@@ -255,6 +288,7 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
                         close(cfd);
                         continue;
                 }
+                s->accept_starved[side] = false;
                 (void) setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
                 p = calloc(1, sizeof *p);
@@ -313,6 +347,7 @@ void srvd_session_free(SrvdSession *s) {
                         pending_free(p);
                 }
                 sd_event_source_disable_unref(s->listen_source[i]);
+                sd_event_source_disable_unref(s->accept_retry[i]);
                 if (s->listen_fd[i] >= 0)
                         close(s->listen_fd[i]);
                 at_rsa_public_free(s->key[i]);
