@@ -158,11 +158,41 @@ static int make_listener(const char *addr, int port, int *ret_fd, int *ret_port)
         return 0;
 }
 
+/* Out of descriptors, a connection stays in the backlog and the listener wakes the loop again at
+ * once, forever (a peer holding ~1,000 connections under the default limit made the process
+ * spin and log a million lines a second). A spare descriptor, given up for a moment, lets us
+ * take each waiting connection off the backlog and close it. */
+static int spare_fd = -1;
+
+static bool drop_one(int lfd) {
+        int fd;
+
+        if (spare_fd >= 0) {
+                close(spare_fd);
+                spare_fd = -1;
+        }
+        fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0)
+                close(fd);
+        spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        return fd >= 0;
+}
+
 static void accept_all(AtsServer *s, int lfd, AtsHosted *h) {
+        if (spare_fd < 0)
+                spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         for (;;) {
                 int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
                 if (fd < 0) {
-                        if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                        if (errno == EMFILE || errno == ENFILE) {
+                                int error = errno;
+                                unsigned n = 0;
+                                while (drop_one(lfd))
+                                        n++;
+                                log_full_errno(n ? LOG_NOTICE : LOG_DEBUG, error,
+                                               "refused: %u connection(s) for %s closed at once: %m", n,
+                                               h ? h->atsign : "the root");
+                        } else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
                                 log_warning_errno(errno, "accept failed: %m");
                         return;
                 }

@@ -157,4 +157,32 @@ sys.exit(1 if failures else 0)
 PYEOF
 
 kill -0 "$PID"
+
+# 6. out of file descriptors (here a limit of 40; by default 1,024 while 1,100 connections per
+# IP are allowed): waiting connections are closed, not left to wake the loop forever
+"$SERVER" --data-dir "$T/data2" --add-atsign @bob > /dev/null
+/usr/bin/python3 - "$SERVER" "$T" <<'PYEOF'
+import os, re, socket, subprocess, sys, time
+server, t = sys.argv[1], sys.argv[2]
+log = os.path.join(t, "log2")
+p = subprocess.Popen(["prlimit", "--nofile=40", server, "--data-dir", os.path.join(t, "data2"), "--root-port", "0"],
+                     stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+try:
+    for _ in range(50):
+        m = re.search(r"Root directory on 127.0.0.1:(\d+)", open(log).read())
+        if m: break
+        time.sleep(0.1)
+    socks = [socket.create_connection(("127.0.0.1", int(m.group(1))), timeout=5) for _ in range(60)]
+    time.sleep(0.5)
+    def cpu():
+        f = open("/proc/%d/stat" % p.pid).read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    c0 = cpu(); time.sleep(3); used = cpu() - c0
+    lines = sum(1 for _ in open(log))
+    ok = used < 0.5 and lines < 200 and p.poll() is None
+    print(("ok   " if ok else "FAIL ") + "out of descriptors: %.2f CPU s in 3 s, %d log lines" % (used, lines))
+finally:
+    p.kill(); p.wait()
+sys.exit(0 if ok else 1)
+PYEOF
 echo "TEST PASSED"
