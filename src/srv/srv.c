@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <signal.h>
 #include <netinet/in.h>
@@ -35,7 +36,6 @@ typedef struct Srv {
         sd_event_source *control_source, *grace_timer, *heartbeat_timer;
         AtAesCtr *control_out, *control_in;
         ControlReader reader;
-        unsigned heartbeat_counter;
         Conn *conns;
         unsigned n_conns, n_total;
         bool grace_passed;
@@ -223,10 +223,10 @@ static void daemon_handle_control(Srv *s, const char *text, size_t size) {
                 return;
         }
         if (m.kind == CONTROL_CONNECT_CLEAR && s->config->c2d) {
-                /* the control channel is AES-CTR without integrity: whoever knows 19 bytes of its
-                 * key stream (two predictable heartbeats) could ask for a clear connection to the
-                 * local service, which the relay would then read; an encrypted session never
-                 * wants one */
+                /* the control channel is AES-CTR without integrity: whoever learns 19 bytes of
+                 * its key stream (older clients' heartbeats "heartbeat:1\n", "heartbeat:2\n"
+                 * give them) could ask for a clear connection to the local service, which the
+                 * relay would then read; an encrypted session never wants one */
                 log_warning("Refusing an unencrypted connection in an encrypted session");
                 return;
         }
@@ -288,12 +288,24 @@ static int on_control_io(sd_event_source *source, int fd, uint32_t revents, void
 
 static int on_heartbeat(sd_event_source *source, uint64_t usec, void *userdata) {
         Srv *s = userdata;
-        char msg[32];
+        char msg[48];
+        uint64_t nonce;
+        int r;
 
-        snprintf(msg, sizeof msg, "heartbeat:%u\n", ++s->heartbeat_counter);
+        /* The control channel is AES-CTR without integrity, so every byte of plain text the
+         * relay can predict gives it that byte of key stream to forge with: "heartbeat:1\n",
+         * "heartbeat:2\n", ... would hand it enough for a whole connect message within a few
+         * hours. A random number (the daemon only logs it; upstream srv_impl.dart
+         * _handleControlMessage) leaves it 11 predictable bytes in a row. */
+        at_random_bytes(&nonce, sizeof nonce);
+        snprintf(msg, sizeof msg, "heartbeat:%" PRIu64 "\n", nonce | (UINT64_C(1) << 62));
         if (control_send(s, msg) < 0)
                 srv_maybe_exit(s, "the control channel failed");
-        return sd_event_source_set_time_relative(source, s->config->heartbeat_usec);
+        /* a time source is off once it has fired: re-arm it, or there is only ever one */
+        r = sd_event_source_set_time_relative(source, s->config->heartbeat_usec);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+        return r;
 }
 
 static int control_open(Srv *s) {
