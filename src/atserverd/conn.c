@@ -17,6 +17,9 @@
 /* Requests are not read while this much output waits: a peer that pipelines commands and never
  * reads the answers is held back by TCP flow control instead of growing our buffer. */
 #define CONN_OUT_HIGH (256u * 1024)
+/* After ats_conn_close, how long a peer has to take our last words: one that never reads would
+ * otherwise keep the connection (and its buffers) for ever, idle timeouts notwithstanding. */
+#define CONN_CLOSE_LINGER_USEC (10ULL * 1000 * 1000)
 
 struct AtsConn {
         sd_event *event;
@@ -303,6 +306,10 @@ static int conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 
 static int conn_idle(sd_event_source *s, uint64_t usec, void *userdata) {
         AtsConn *c = userdata;
+        if (c->closing) {
+                conn_finish(c, -ETIMEDOUT);
+                return 0;
+        }
         if (c->cb.on_idle)
                 c->cb.on_idle(c, c->userdata);
         else
@@ -365,17 +372,19 @@ void ats_conn_close(AtsConn *c) {
                 return;
         c->closing = true;
         c->idle = sd_event_source_disable_unref(c->idle);
+        (void) sd_event_add_time_relative(c->event, &c->idle, CLOCK_MONOTONIC, CONN_CLOSE_LINGER_USEC, 100 * 1000,
+                                          conn_idle, c);
         conn_schedule(c);
 }
 
 int ats_conn_set_idle(AtsConn *c, uint64_t usec) {
+        if (c->closing) /* the idle timer now bounds the linger */
+                return 0;
         c->idle_usec = usec;
         if (usec == 0) {
                 c->idle = sd_event_source_disable_unref(c->idle);
                 return 0;
         }
-        if (c->closing)
-                return 0;
         if (c->idle) {
                 uint64_t now;
                 int r = sd_event_now(c->event, CLOCK_MONOTONIC, &now);

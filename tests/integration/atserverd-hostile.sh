@@ -185,4 +185,44 @@ finally:
     p.kill(); p.wait()
 sys.exit(0 if ok else 1)
 PYEOF
+# 7. a peer that never reads is still dropped after its idle timeout: the closing connection
+# waits at most 10 s for the peer to take our last answers (it used to wait for ever)
+"$SERVER" --data-dir "$T/data3" --add-atsign @carol > /dev/null
+/usr/bin/python3 - "$CLIENT" "$SERVER" "$T" <<'PYEOF'
+import importlib.util, os, re, socket, ssl, subprocess, sys, time
+spec = importlib.util.spec_from_file_location("c", sys.argv[1]); c = importlib.util.module_from_spec(spec); spec.loader.exec_module(c)
+server, t = sys.argv[2], sys.argv[3]
+log = os.path.join(t, "log3")
+p = subprocess.Popen([server, "--data-dir", os.path.join(t, "data3"), "--root-port", "0", "--idle-timeout", "1"],
+                     stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+ok = False
+try:
+    for _ in range(50):
+        m = re.search(r"Root directory on 127.0.0.1:(\d+)", open(log).read())
+        if m: break
+        time.sleep(0.1)
+    ca = os.path.join(t, "data3", "ca.pem")
+    h, port = c.root_lookup("localhost:" + m.group(1), ca, "@carol")
+    ctx = ssl.create_default_context(cafile=ca)
+    raw = socket.create_connection((h, port))
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    me = "127.0.0.1:%d" % raw.getsockname()[1]
+    s = ctx.wrap_socket(raw, server_hostname=h); s.setblocking(False)
+    t0 = time.time()
+    while time.time() - t0 < 1.5:   # answers pile up until flow control stops us
+        try: s.send(b"info\n" * 500)
+        except (ssl.SSLWantWriteError, ssl.SSLWantReadError, BlockingIOError): time.sleep(0.05)
+    gone = r"closed atsign=@carol peer=%s" % me
+    deadline = time.time() + 20
+    while time.time() < deadline and not re.search(gone, open(log).read()):
+        time.sleep(0.5)
+    text = open(log).read()
+    ok = bool(re.search(gone, text)) and "idle timeout" in text
+    print(("ok   " if ok else "FAIL ") + "a peer that never reads is dropped after idle timeout + linger (%.0f s)" % (time.time() - t0))
+    if not ok:
+        sys.stdout.write("".join(l for l in text.splitlines(True) if me in l))
+finally:
+    p.kill(); p.wait()
+sys.exit(0 if ok else 1)
+PYEOF
 echo "TEST PASSED"
