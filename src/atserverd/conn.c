@@ -80,6 +80,9 @@ const char *ats_conn_peer(AtsConn *c) {
 const char *ats_conn_peer_ip(AtsConn *c) {
         return c->peer_ip;
 }
+size_t ats_conn_pending(AtsConn *c) {
+        return c->out_len - c->out_off;
+}
 bool ats_conn_is_closing(AtsConn *c) {
         return c->closing || c->finished;
 }

@@ -49,5 +49,7 @@ void ats_conn_pause(AtsConn *c, bool pause);
 const char *ats_conn_peer(AtsConn *c); /* "1.2.3.4:5678" */
 const char *ats_conn_peer_ip(AtsConn *c);
 bool ats_conn_is_closing(AtsConn *c);
+/* Bytes queued for sending and not sent yet. */
+size_t ats_conn_pending(AtsConn *c);
 void *ats_conn_userdata(AtsConn *c);
 void ats_conn_set_userdata(AtsConn *c, void *userdata);

@@ -7,6 +7,8 @@
 #include "log.h"
 #include "server.h"
 
+#define MONITOR_BACKLOG_MAX (16u * 1024 * 1024)
+
 void ats_notifier_send_to(AtsSession *ss, const AtsNotification *n) {
         if (ss->monitor_regex_set) {
                 const char *from = n->from ? n->from : "";
@@ -35,8 +37,18 @@ void ats_notifier_push(AtsServer *s, const AtsNotification *n) {
                         continue;
                 if (n->type == ATS_NOTIFICATION_SELF && !ss->monitor_self)
                         continue;
-                if (n->type == ATS_NOTIFICATION_SENT)
+                if (n->type == ATS_NOTIFICATION_SENT || ats_conn_is_closing(ss->conn))
                         continue;
+                if (ats_conn_pending(ss->conn) > MONITOR_BACKLOG_MAX) {
+                        /* live notifications are not held back by flow control as answers are: a
+                         * monitor that does not read would grow our buffer without end. It
+                         * reconnects and asks for what it missed (monitor:<epoch>); that replay
+                         * is bounded by the store, so it is not counted here. */
+                        log_notice("refused: monitor not reading (%zu bytes waiting), closing atsign=%s peer=%s",
+                                   ats_conn_pending(ss->conn), ss->hosted->atsign, ats_conn_peer(ss->conn));
+                        ats_conn_close(ss->conn);
+                        continue;
+                }
                 ats_notifier_send_to(ss, n);
         }
 }

@@ -23,8 +23,8 @@ ROOT=localhost:$(grep -o "Root directory on 127.0.0.1:[0-9]*" "$T/log" | cut -d:
 
 "$PY" "$CLIENT" onboard "$ROOT" "$T/data/ca.pem" @alice "$(cat "$T/secret")" "$T/keys" >/dev/null
 
-"$PY" - "$CLIENT" "$ROOT" "$T/data/ca.pem" "$T/keys" "$PID" <<'PYEOF'
-import importlib.util, ssl, sys, threading, time
+"$PY" - "$CLIENT" "$ROOT" "$T/data/ca.pem" "$T/keys" "$PID" "$T/log" <<'PYEOF'
+import importlib.util, socket, ssl, sys, threading, time
 spec = importlib.util.spec_from_file_location("c", sys.argv[1]); c = importlib.util.module_from_spec(spec); spec.loader.exec_module(c)
 root, ca, keys, pid = sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 failures = []
@@ -150,6 +150,30 @@ except (ssl.SSLError, OSError):
 check(gone, "and the connection is closed")
 u.close()
 
+# 6. a monitor that never reads is closed once 16 MiB of live notifications wait for it
+# (before, they piled up to 64 MiB per monitor, and its close waited for ever)
+mon_raw = socket.create_connection((h, p))
+mon_raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+mon_port = mon_raw.getsockname()[1]
+mon = c.Conn(ssl.create_default_context(cafile=ca).wrap_socket(mon_raw, server_hostname=h)); mon.read_prompt()
+assert c.pkam(mon, "@alice", c.load_key(keys, "@alice")) == "data:success"
+mon.send("monitor:selfNotifications")
+time.sleep(0.3)
+big = "x" * 60000
+for i in range(480):
+    r = a.cmd("notify:@alice:flood%d@alice:%s" % (i, big), timeout=10)
+    if not r.startswith("data:"):
+        break
+check(r.startswith("data:"), "480 self notifications of 60 kB sent: " + r[:40])
+deadline = time.time() + 15
+logfile = sys.argv[6]
+while time.time() < deadline and "closed atsign=@alice peer=127.0.0.1:%d" % mon_port not in open(logfile).read():
+    time.sleep(0.5)
+text = open(logfile).read()
+check("refused: monitor not reading" in text and "closed atsign=@alice peer=127.0.0.1:%d" % mon_port in text,
+      "a monitor that never reads is closed")
+mon.close()
+
 stop.set(); t.join()
 check(len(good_ok) > 10 and all(good_ok), "well-behaved client served throughout (%d answers)" % len(good_ok))
 a.close()
@@ -158,7 +182,7 @@ PYEOF
 
 kill -0 "$PID"
 
-# 6. out of file descriptors (here a limit of 40; by default 1,024 while 1,100 connections per
+# 7. out of file descriptors (here a limit of 40; by default 1,024 while 1,100 connections per
 # IP are allowed): waiting connections are closed, not left to wake the loop forever
 "$SERVER" --data-dir "$T/data2" --add-atsign @bob > /dev/null
 /usr/bin/python3 - "$SERVER" "$T" <<'PYEOF'
@@ -185,7 +209,7 @@ finally:
     p.kill(); p.wait()
 sys.exit(0 if ok else 1)
 PYEOF
-# 7. a peer that never reads is still dropped after its idle timeout: the closing connection
+# 8. a peer that never reads is still dropped after its idle timeout: the closing connection
 # waits at most 10 s for the peer to take our last answers (it used to wait for ever)
 "$SERVER" --data-dir "$T/data3" --add-atsign @carol > /dev/null
 /usr/bin/python3 - "$CLIENT" "$SERVER" "$T" <<'PYEOF'
