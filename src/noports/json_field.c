@@ -29,6 +29,10 @@ int json_field_string(const json_t *obj, const char *name, size_t max_len, JsonF
         }
         if (!json_is_string(v) || json_string_length(v) > max_len)
                 return -EBADMSG;
+        if (flags & JSON_FIELD_PRINTABLE)
+                for (const char *c = json_string_value(v); *c; c++)
+                        if ((unsigned char) *c < 0x20 || *c == 0x7f)
+                                return -EBADMSG;
         /* Jansson rejects \u0000 by default, so the length is the C string length */
         s = strdup(json_string_value(v));
         if (!s)

@@ -17,6 +17,7 @@ typedef enum JsonFieldFlags {
         JSON_FIELD_REQUIRED = 0,
         JSON_FIELD_OPTIONAL = 1 << 0, /* may be absent */
         JSON_FIELD_NULLABLE = 1 << 1, /* may be null */
+        JSON_FIELD_PRINTABLE = 1 << 2, /* strings: no control characters (text shown to a user) */
 } JsonFieldFlags;
 
 int json_field_string(const json_t *obj, const char *name, size_t max_len, JsonFieldFlags flags, char **ret);

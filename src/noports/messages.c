@@ -8,6 +8,8 @@
 #include "messages.h"
 
 #define NP_MAX_MESSAGE (64U * 1024U)
+/* what a peer's text shown to the user may not contain (terminal escapes, forged lines) */
+#define CONTROL_CHARACTERS "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"
 
 const char *np_relay_auth_mode_to_string(NpRelayAuthMode m) {
         return m == NP_RELAY_AUTH_ESCR ? "escr" : "payload";
@@ -242,7 +244,7 @@ int np_session_response_from_json(const json_t *p, NpSessionResponse **ret) {
         r = calloc(1, sizeof *r);
         if (!r)
                 return -ENOMEM;
-        CHECK(json_field_string(p, "status", 64, JSON_FIELD_REQUIRED, &r->status), "status");
+        CHECK(json_field_string(p, "status", 64, JSON_FIELD_REQUIRED | JSON_FIELD_PRINTABLE, &r->status), "status");
         CHECK(json_field_string(p, "sessionId", NP_MAX_SESSION_ID, JSON_FIELD_REQUIRED, &r->session_id), "sessionId");
         CHECK(json_field_string(p, "sessionAESKey", NP_MAX_WRAPPED_KEY, opt, &r->aes_key_c2d), "sessionAESKey");
         CHECK(json_field_string(p, "sessionIV", NP_MAX_WRAPPED_KEY, opt, &r->iv_c2d), "sessionIV");
@@ -539,11 +541,11 @@ int np_ping_parse(const char *text, size_t size, NpPing **ret) {
         p = calloc(1, sizeof *p);
         if (!p)
                 return -ENOMEM;
-        CHECK(json_field_string(o, "devicename", 64, opt, &p->device_name), "devicename");
-        CHECK(json_field_string(o, "deviceGroupName", 256, opt, &p->device_group_name), "deviceGroupName");
-        CHECK(json_field_string(o, "version", 64, opt, &p->version), "version");
-        CHECK(json_field_string(o, "corePackageVersion", 64, opt, &p->core_package_version), "corePackageVersion");
-        CHECK(json_field_string(o, "npCpVersion", 64, opt, &p->np_cp_version), "npCpVersion");
+        CHECK(json_field_string(o, "devicename", 64, opt | JSON_FIELD_PRINTABLE, &p->device_name), "devicename");
+        CHECK(json_field_string(o, "deviceGroupName", 256, opt | JSON_FIELD_PRINTABLE, &p->device_group_name), "deviceGroupName");
+        CHECK(json_field_string(o, "version", 64, opt | JSON_FIELD_PRINTABLE, &p->version), "version");
+        CHECK(json_field_string(o, "corePackageVersion", 64, opt | JSON_FIELD_PRINTABLE, &p->core_package_version), "corePackageVersion");
+        CHECK(json_field_string(o, "npCpVersion", 64, opt | JSON_FIELD_PRINTABLE, &p->np_cp_version), "npCpVersion");
 
         features = json_object_get(o, "supportedFeatures");
         if (features && !json_is_null(features)) {
@@ -576,7 +578,8 @@ int np_ping_parse(const char *text, size_t size, NpPing **ret) {
                 if (!p->allowed_services)
                         return -ENOMEM;
                 json_array_foreach(services, i, v) {
-                        if (!json_is_string(v) || json_string_length(v) > NP_MAX_HOST + 7)
+                        if (!json_is_string(v) || json_string_length(v) > NP_MAX_HOST + 7 ||
+                            strpbrk(json_string_value(v), CONTROL_CHARACTERS))
                                 CHECK(-EBADMSG, "allowedServices");
                         p->allowed_services[i] = strdup(json_string_value(v));
                         if (!p->allowed_services[i])

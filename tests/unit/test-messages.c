@@ -294,6 +294,13 @@ TEST(ping_build_and_parse) {
         np_ping_free(back);
         ASSERT_FAIL(np_ping_parse("{\"supportedFeatures\":{\"srAuth\":1}}", strlen("{\"supportedFeatures\":{\"srAuth\":1}}"), &back));
         ASSERT_FAIL(np_ping_parse("{\"allowedServices\":[1]}", strlen("{\"allowedServices\":[1]}"), &back));
+        /* text that sshnp --list-devices and its errors show: no terminal escapes or line breaks */
+        ASSERT_FAIL(np_ping_parse("{\"version\":\"5.6\\u001b[2J\"}", strlen("{\"version\":\"5.6\\u001b[2J\"}"), &back));
+        ASSERT_FAIL(np_ping_parse("{\"devicename\":\"d\\nsshnp: ok\"}", strlen("{\"devicename\":\"d\\nsshnp: ok\"}"), &back));
+        ASSERT_FAIL(np_ping_parse("{\"allowedServices\":[\"localhost:22\\r\"]}",
+                                  strlen("{\"allowedServices\":[\"localhost:22\\r\"]}"), &back));
+        ASSERT_OK(np_ping_parse("{\"version\":\"5.6.2 \u00fc\"}", strlen("{\"version\":\"5.6.2 \u00fc\"}"), &back));
+        np_ping_free(back);
         ASSERT_FAIL(np_ping_parse("[]", strlen("[]"), &back));
 }
 
