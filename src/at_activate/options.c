@@ -81,7 +81,8 @@ void activate_help(void) {
                "  -r, --rootServer HOST[:PORT], --root-domain HOST[:PORT]\n"
                "                             root (directory) server (default root.atsign.org:64)\n"
                "      --ca-file FILE         trust only this CA for TLS (self-hosted atServers)\n"
-               "  -c, --cramkey SECRET       CRAM secret for 'onboard'\n"
+               "  -c, --cramkey SECRET       CRAM secret for 'onboard' ('-': read it from standard input;\n"
+               "                             or set AT_CRAM_SECRET), blanked in the process arguments\n"
                "  -s, --passcode CODE        'enroll': passcode from 'otp'; 'spp': the passcode to set\n"
                "                             (6-16 letters and digits); 'list': status filter\n"
                "  -p, --app NAME             'enroll': application name\n"
@@ -162,6 +163,27 @@ static int parse_root(const char *value, ActivateOptions *o) {
         return 0;
 }
 
+/* `-c -`: the secret from the first line of standard input, so it never shows in `ps` */
+static int read_cram_secret_stdin(ActivateOptions *o) {
+        char *buf = at_secure_alloc(4096);
+        size_t n;
+
+        if (!buf)
+                return log_oom();
+        if (!fgets(buf, 4096, stdin)) {
+                at_secure_free(buf);
+                return log_error_errno(EINVAL, "No CRAM secret on standard input (-c -).");
+        }
+        n = strcspn(buf, "\r\n");
+        buf[n] = 0;
+        if (n == 0) {
+                at_secure_free(buf);
+                return log_error_errno(EINVAL, "Empty CRAM secret on standard input (-c -).");
+        }
+        o->cram_secret = buf;
+        return 0;
+}
+
 static int parse_one(int c, const char *arg, ActivateOptions *o) {
         uint64_t usec;
         int r;
@@ -183,7 +205,9 @@ static int parse_one(int c, const char *arg, ActivateOptions *o) {
                 return set_string(&o->ca_file, arg);
         case 'c':
                 at_secure_free(o->cram_secret);
-                o->cram_secret = at_secure_strdup(arg);
+                o->cram_secret = streq(arg, "-") ? NULL : at_secure_strdup(arg);
+                if (streq(arg, "-"))
+                        return read_cram_secret_stdin(o);
                 if (!o->cram_secret)
                         return log_oom();
                 return 0;
@@ -337,6 +361,14 @@ int activate_parse_argv(int argc, char *argv[], ActivateOptions *o) {
                 r = parse_one(c, optarg, o);
                 if (r < 0)
                         return r;
+                /* the secret is copied: blank it in argv so /proc/PID/cmdline no longer shows it */
+                if (c == 'c' && optarg && !streq(optarg, "-"))
+                        memset(optarg, 'x', strlen(optarg));
+        }
+        if (!o->cram_secret && getenv("AT_CRAM_SECRET") && *getenv("AT_CRAM_SECRET")) {
+                o->cram_secret = at_secure_strdup(getenv("AT_CRAM_SECRET"));
+                if (!o->cram_secret)
+                        return log_oom();
         }
         if (optind < argc - first) {
                 log_error("Unexpected argument '%s'; try 'at_activate --help'.", argv[first + optind]);

@@ -19,10 +19,13 @@ static int parse(ActivateOptions *o, char **argv) {
 TEST(first_option_means_onboard) {
         _cleanup_(activate_options_done) ActivateOptions o = {};
 
-        ASSERT_OK(parse(&o, ARGV("-a", "Alice", "-c", "s3cret", "-r", "root.example")));
+        char secret[] = "s3cret"; /* writable: the parser blanks it in argv */
+
+        ASSERT_OK(parse(&o, ARGV("-a", "Alice", "-c", secret, "-r", "root.example")));
         ASSERT_TRUE(o.command == ACTIVATE_ONBOARD);
         ASSERT_STREQ(o.atsign, "@alice");
         ASSERT_STREQ(o.cram_secret, "s3cret");
+        ASSERT_STREQ(secret, "xxxxxx"); /* no longer visible in /proc/PID/cmdline */
         ASSERT_STREQ(o.root_host, "root.example");
         ASSERT_TRUE(o.root_port == 64);
 }

@@ -47,11 +47,12 @@ world_start_atserver() {
 }
 
 # world_onboard HOST @x: onboards @x from namespace HOST with HOME=$WORLD_DIR/home/@x
+# (the CRAM secret goes through standard input, `-c -`, never through the process arguments)
 world_onboard() {
         local host="$1" a="$2"
         mkdir -p "$WORLD_DIR/home/$a"
         netns_exec "$host" env HOME="$WORLD_DIR/home/$a" "$(world_bin at_activate)" onboard -a "$a" \
-                -c "$(cat "$WORLD_DIR/cram/$a")" --root-domain "$ROOT_DOMAIN" --ca-file "$CA_FILE"
+                -c - --root-domain "$ROOT_DOMAIN" --ca-file "$CA_FILE" < "$WORLD_DIR/cram/$a"
 }
 
 world_keys() { # @x -> its keys file
