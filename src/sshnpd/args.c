@@ -114,6 +114,7 @@ void sshnpd_args_usage(FILE *f) {
               "Runtime:\n"
               "      --storage-path DIR           (accepted for compatibility; alias --storage-dir)\n"
               "      --[no-]strict                refuse requests whose signer's key changed since cached\n"
+              "                                   (default: only with --policy-manager)\n"
               "  -v, --verbose                    more logging\n"
               "      --debug                      all logging\n"
               "      --help                       show this help\n"

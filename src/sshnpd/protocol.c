@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <systemd/sd-daemon.h>
 
+#include "cached_pks.h"
 #include "cli.h"
 #include "log.h"
 #include "notify.h"
@@ -180,37 +181,40 @@ typedef struct PublicKeyLookup {
         void *userdata;
 } PublicKeyLookup;
 
-static const AtRsaPublic *public_key_cached(SshnpdProtocol *p, const char *atsign) {
-        for (PublicKeyCacheEntry *e = p->public_keys; e; e = e->next)
-                if (streq(e->atsign, atsign))
-                        return e->key;
-        return NULL;
-}
+/* The signer's current key against the pinned one (upstream: sshnpd_impl.dart verifyRequestSignature,
+ * "Likely that the client atSign's public key has changed"). */
+static int public_key_pin(SshnpdProtocol *p, const char *atsign, const char *current) {
+        CachedPkState state;
+        int r, store_error;
 
-static int public_key_remember(SshnpdProtocol *p, const char *atsign, const char *value, const AtRsaPublic **ret) {
-        AtRsaPublic *pk = NULL;
-        PublicKeyCacheEntry *e;
-        int r;
-
-        r = at_rsa_public_from_base64(value, &pk);
+        if (!p->cached_pks_dir)
+                return 0;
+        r = cached_pks_check(p->cached_pks_dir, atsign, current, p->strict, &state, &store_error);
         if (r < 0)
                 return r;
-        e = calloc(1, sizeof(*e));
-        if (!e || !(e->atsign = strdup(atsign))) {
-                free(e);
-                at_rsa_public_free(pk);
-                return -ENOMEM;
+        if (store_error < 0)
+                log_warning_errno(store_error, "Cannot cache the public key of %s in %s: %m", atsign,
+                                  p->cached_pks_dir);
+        if (state != CACHED_PK_CHANGED)
+                return 0;
+        if (p->strict) {
+                log_fields(LOG_WARNING, 0, FIELDS(p->daemon->atsign_field, p->daemon->device_field),
+                           "The public key of %s differs from the one cached in %s: refusing its requests "
+                           "(--strict; start sshnpd once with --clear-cached-pks to accept the new key)",
+                           atsign, p->cached_pks_dir);
+                return -EKEYREJECTED;
         }
-        e->key = pk;
-        e->next = p->public_keys;
-        p->public_keys = e;
-        *ret = pk;
+        log_fields(LOG_WARNING, 0, FIELDS(p->daemon->atsign_field, p->daemon->device_field),
+                   "The public key of %s changed since it was cached in %s; caching the new key (no --strict)",
+                   atsign, p->cached_pks_dir);
         return 0;
 }
 
 static void on_public_key(AtConn *conn, int error, const char *data, void *userdata) {
         PublicKeyLookup *q = userdata;
-        const AtRsaPublic *pk = NULL;
+        SshnpdProtocol *p = q->protocol;
+        _cleanup_(at_rsa_public_freep) AtRsaPublic *pk = NULL;
+        _cleanup_free_ char *pinned = NULL;
 
         if (error == -ECANCELED) { /* stopping: the protocol is going away */
                 q->handler(error, NULL, q->userdata);
@@ -218,11 +222,16 @@ static void on_public_key(AtConn *conn, int error, const char *data, void *userd
         }
         if (error >= 0 && streq(data, "null"))
                 error = -ENOENT;
-        if (error >= 0)
-                error = public_key_cached(q->protocol, q->atsign) ? 0 : public_key_remember(q->protocol, q->atsign, data, &pk);
-        if (error >= 0 && !pk)
-                pk = public_key_cached(q->protocol, q->atsign);
-        q->handler(error, pk, q->userdata);
+        if (error >= 0) {
+                error = public_key_pin(p, q->atsign, data);
+                if (error >= 0)
+                        error = at_rsa_public_from_base64(data, &pk);
+        } else if (p->cached_pks_dir && cached_pks_load(p->cached_pks_dir, q->atsign, &pinned) >= 0 && pinned &&
+                   at_rsa_public_from_base64(pinned, &pk) >= 0) {
+                log_info_errno(error, "Cannot look up the public key of %s (%m), using the cached one", q->atsign);
+                error = 0;
+        }
+        q->handler(error, error < 0 ? NULL : pk, q->userdata);
 finish:
         free(q->atsign);
         free(q);
@@ -231,14 +240,10 @@ finish:
 int protocol_public_key_async(SshnpdProtocol *p, const char *atsign, ProtocolPublicKeyHandler handler,
                               void *userdata) {
         _cleanup_free_ char *cmd = NULL;
-        const AtRsaPublic *pk = public_key_cached(p, atsign);
         PublicKeyLookup *q;
         int r;
 
-        if (pk) {
-                handler(0, pk, userdata);
-                return 0;
-        }
+        /* every time: a key changed on the atServer must be seen without a restart */
         if (asprintf(&cmd, "plookup:bypassCache:true:publickey%s", atsign) < 0)
                 return -ENOMEM;
         q = calloc(1, sizeof(*q));
@@ -257,14 +262,25 @@ int protocol_public_key_async(SshnpdProtocol *p, const char *atsign, ProtocolPub
         return r;
 }
 
-static void forget_public_keys(SshnpdProtocol *p) {
-        while (p->public_keys) {
-                PublicKeyCacheEntry *e = p->public_keys;
-                p->public_keys = e->next;
-                free(e->atsign);
-                at_rsa_public_free(e->key);
-                free(e);
+/* --clear-cached-pks, --[no-]strict (upstream default: strict only with a policy service) */
+static void public_keys_setup(SshnpdProtocol *p) {
+        SshnpdArgs *a = p->daemon->args;
+        int r;
+
+        p->strict = a->strict > 0 || (a->strict < 0 && a->policy_manager);
+        r = cached_pks_dir_default(&p->cached_pks_dir);
+        if (r < 0) {
+                log_warning_errno(r, "No directory for cached client public keys (neither $STATE_DIRECTORY nor "
+                                  "$HOME): keys are not pinned%s: %m", p->strict ? ", --strict has no effect" : "");
+                return;
         }
+        if (!a->clear_cached_pks)
+                return;
+        r = cached_pks_clear(p->cached_pks_dir);
+        if (r < 0)
+                log_warning_errno(r, "Cannot clear the cached client public keys in %s: %m", p->cached_pks_dir);
+        else
+                log_notice("Cleared %d cached client public key%s from %s", r, r == 1 ? "" : "s", p->cached_pks_dir);
 }
 
 static int on_refresh(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -319,6 +335,7 @@ int sshnpd_protocol_start(Sshnpd *d) {
         if (p->keys->atsign && !streq(p->keys->atsign, a->atsign))
                 return log_error_errno(-EINVAL, "%s holds the keys of %s, not %s", a->key_file, p->keys->atsign,
                                        a->atsign);
+        public_keys_setup(p);
         permit = cli_strv_join(a->permit_open, ",");
         if (!permit)
                 return log_oom();
@@ -358,7 +375,6 @@ int sshnpd_protocol_reload(Sshnpd *d) {
 
         if (!p)
                 return 0;
-        forget_public_keys(p);
         r = at_client_restart(p->cmd);
         if (r >= 0)
                 r = monitor_begin(p);
@@ -378,7 +394,7 @@ void sshnpd_protocol_stop(Sshnpd *d) {
         at_shared_keys_free(p->shared_keys);
         at_keys_free(p->keys);
         permit_open_free(p->permit_open);
-        forget_public_keys(p);
+        free(p->cached_pks_dir);
         free(p->regex);
         free(p->key_suffix);
         free(p);

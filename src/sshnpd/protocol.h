@@ -20,12 +20,6 @@
  *  - the monitor: its own connection, made and remade asynchronously by the library, with its
  *    shared-key lookups on cmd's connection.
  * While the atServer cannot be reached the daemon keeps serving D-Bus and its sessions. */
-typedef struct PublicKeyCacheEntry {
-        char *atsign;
-        AtRsaPublic *key;
-        struct PublicKeyCacheEntry *next;
-} PublicKeyCacheEntry;
-
 typedef struct SshnpdProtocol {
         Sshnpd *daemon;
         AtKeys *keys;
@@ -37,7 +31,8 @@ typedef struct SshnpdProtocol {
         char *key_suffix;         /* ".<dev>.sshnp@" */
         sd_event_source *refresh; /* device_info refresh timer */
         bool announced;           /* "monitor started" logged, READY=1 sent */
-        PublicKeyCacheEntry *public_keys;
+        char *cached_pks_dir;     /* pinned client public keys (cached_pks.c); NULL: none */
+        bool strict;              /* refuse a signer whose key differs from the pinned one */
         struct PendingSrv *pending; /* sessions waiting for srv to say it is up (requests.c) */
 } SshnpdProtocol;
 
@@ -48,10 +43,12 @@ static inline SshnpdProtocol *sshnpd_protocol(Sshnpd *d) {
 /* Queues an encrypted notification on the command connection (at_notify_send_async); the
  * outcome is logged. < 0 when it cannot even be queued (e.g. -ENOTCONN while reconnecting). */
 int protocol_notify(SshnpdProtocol *p, const char *recipient, const char *key, const char *value, int64_t ttl_ms);
-/* public:publickey@<atsign> (plookup, bypassing the server's cache), cached in memory. The
- * handler gets the key (valid during the call) or the error; it runs at once for a cached key,
- * else from the loop (-ECANCELED when the daemon stops: do nothing then). < 0: nothing queued,
- * the handler is not called. */
+/* public:publickey@<atsign> (plookup, bypassing the server's cache), fetched for every request
+ * and compared with the key pinned in cached_pks_dir: pinned on first use; a changed key is
+ * refused with -EKEYREJECTED under strict, else replaces the pinned one (with a warning). When
+ * the lookup fails the pinned key is used. The handler gets the key (valid during the call) or
+ * the error, from the loop (-ECANCELED when the daemon stops: do nothing then). < 0: nothing
+ * queued, the handler is not called. */
 typedef void (*ProtocolPublicKeyHandler)(int error, const AtRsaPublic *key, void *userdata);
 int protocol_public_key_async(SshnpdProtocol *p, const char *atsign, ProtocolPublicKeyHandler handler,
                               void *userdata);

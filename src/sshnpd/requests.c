@@ -334,6 +334,12 @@ static void request_continue(SshnpdProtocol *p, const char *from, NpRequestKind 
         uint16_t port;
         int r;
 
+        if (error == -EKEYREJECTED) { /* --strict; upstream's words (sshnpd_impl.dart verifyRequestSignature) */
+                reply_error(p, from, req->session_id,
+                            "Signature not verified: Likely that the client atSign's public key has changed: "
+                            "the public key of %s differs from the one this daemon cached (strict mode)", from);
+                return;
+        }
         if (error < 0) {
                 reply_error(p, from, req->session_id, "Signature not verified: cannot fetch the public key of %s",
                             from);
