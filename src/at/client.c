@@ -277,7 +277,8 @@ int at_client_when_connected(AtClient *c, uint64_t timeout_usec, AtClientReadyHa
         if (!w)
                 return -ENOMEM;
         *w = (AtClientWaiter) { .client = c, .handler = handler, .userdata = userdata, .next = c->waiters };
-        r = sd_event_add_time_relative(c->event, &w->timer, CLOCK_MONOTONIC, now ? 0 : timeout_usec, 0,
+        /* accuracy 1 µs: sd-event's default (0) is 250 ms, which delayed every command by that much */
+        r = sd_event_add_time_relative(c->event, &w->timer, CLOCK_MONOTONIC, now ? 0 : timeout_usec, 1,
                                        on_waiter_timer, w);
         if (r < 0) {
                 free(w);

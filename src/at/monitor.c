@@ -445,7 +445,7 @@ int at_monitor_start_async(AtMonitor *m) {
                 return -EALREADY;
         m->reconnect_source = sd_event_source_disable_unref(m->reconnect_source);
         /* from the loop, so that the state handler never runs inside this call */
-        return sd_event_add_time_relative(m->event, &m->reconnect_source, CLOCK_MONOTONIC, 0, 0, on_reconnect_timer,
+        return sd_event_add_time_relative(m->event, &m->reconnect_source, CLOCK_MONOTONIC, 0, 1, on_reconnect_timer,
                                           m);
 }
 

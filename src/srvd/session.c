@@ -129,7 +129,7 @@ static void session_arm_order_timer(SrvdSession *s, uint64_t wake) {
                 if (r >= 0)
                         r = sd_event_source_set_enabled(s->order_timer, SD_EVENT_ONESHOT);
         } else
-                r = sd_event_add_time(s->relay->event, &s->order_timer, CLOCK_MONOTONIC, wake, 0, on_order_timer, s);
+                r = sd_event_add_time(s->relay->event, &s->order_timer, CLOCK_MONOTONIC, wake, 1000, on_order_timer, s);
         if (r < 0) /* then the pending socket's own timeout is what releases the queue */
                 SLOG(s, LOG_WARNING, r, "Session %s: cannot arm the pairing timer: %m", s->session_id);
 }
