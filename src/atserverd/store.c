@@ -638,16 +638,27 @@ int ats_store_notification_add(AtsStore *s, const AtsNotification *n) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         _cleanup_free_ char *meta = n->meta ? json_dumps(n->meta, JSON_COMPACT) : NULL;
         int r;
+        /* The same sender may store a notification again under its id (status, retries); another
+         * sender may not take over an id it has learnt: -EEXIST. */
         r = prepare(s, &st,
-                    "INSERT OR REPLACE INTO notifications(owner, id, type, from_atsign, to_atsign, key, value,"
+                    "INSERT INTO notifications(owner, id, type, from_atsign, to_atsign, key, value,"
                     " operation, message_type, is_encrypted, meta, status, created_at, expires_at, retries, command)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT(owner, id) DO UPDATE SET type = excluded.type, to_atsign = excluded.to_atsign,"
+                    " key = excluded.key, value = excluded.value, operation = excluded.operation,"
+                    " message_type = excluded.message_type, is_encrypted = excluded.is_encrypted,"
+                    " meta = excluded.meta, status = excluded.status, created_at = excluded.created_at,"
+                    " expires_at = excluded.expires_at, retries = excluded.retries, command = excluded.command"
+                    " WHERE notifications.from_atsign IS excluded.from_atsign",
                     "ssissssssissiiis", n->owner, n->id, (int64_t) n->type, n->from, n->to, n->key, n->value,
                     n->operation, n->message_type, (int64_t) n->is_encrypted, meta, n->status,
                     n->created_at, n->expires_at, (int64_t) n->retries, n->command);
         if (r < 0)
                 return r;
-        return step_done(s, st);
+        r = step_done(s, st);
+        if (r < 0)
+                return r;
+        return sqlite3_changes(s->db) > 0 ? 0 : -EEXIST;
 }
 
 static const char notification_columns[] =

@@ -146,6 +146,31 @@ TEST(notifications_expire_and_order) {
         ats_store_free(s);
 }
 
+TEST(notification_id_belongs_to_its_sender) {
+        /* the same sender may store its notification again (status, retries); another atSign that
+         * learnt the id must not replace it */
+        AtsStore *s = open_store();
+        AtsNotification n = {
+                .id = (char *) "n1", .owner = (char *) "@bob", .type = ATS_NOTIFICATION_RECEIVED,
+                .from = (char *) "@alice", .to = (char *) "@bob", .key = (char *) "@bob:k@alice",
+                .value = (char *) "genuine", .operation = (char *) "update", .message_type = (char *) "key",
+                .status = (char *) "delivered", .created_at = 100, .expires_at = 0,
+        };
+        ASSERT_OK(ats_store_notification_add(s, &n));
+        n.status = (char *) "read";
+        ASSERT_OK(ats_store_notification_add(s, &n));
+        n.from = (char *) "@mallory";
+        n.value = (char *) "forged";
+        ASSERT_ERR(ats_store_notification_add(s, &n), -EEXIST);
+        AtsNotification *one = NULL;
+        ASSERT_OK(ats_store_notification_get(s, "@bob", "n1", &one));
+        ASSERT_STREQ(one->from, "@alice");
+        ASSERT_STREQ(one->value, "genuine");
+        ASSERT_STREQ(one->status, "read");
+        ats_notification_free(one);
+        ats_store_free(s);
+}
+
 TEST(otp_is_single_use) {
         AtsStore *s = open_store();
         ASSERT_OK(ats_store_otp_put(s, "@alice", "ABC123", 1000));
@@ -271,6 +296,7 @@ int main(void) {
         RUN(ttl_and_ttb);
         RUN(huge_ttl_ttb_ttr_do_not_overflow);
         RUN(notifications_expire_and_order);
+        RUN(notification_id_belongs_to_its_sender);
         RUN(otp_is_single_use);
         RUN(shared_key_with_ttr_is_cached_and_cascade_deleted);
         RUN(metadata_json_round_trip);
