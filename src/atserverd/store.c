@@ -98,6 +98,17 @@ static int step_done(AtsStore *s, sqlite3_stmt *st) {
         return 0;
 }
 
+/* 1 for a row, 0 at the end, -errno (logged) when the read fails: a list is never silently cut short */
+static int step_row(AtsStore *s, sqlite3_stmt *st) {
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                return 1;
+        if (rc == SQLITE_DONE)
+                return 0;
+        log_error("SQLite read failed: %s", sqlite3_errmsg(s->db));
+        return sqlite_to_errno(rc);
+}
+
 static int exec(AtsStore *s, const char *sql) {
         char *err = NULL;
         int rc = sqlite3_exec(s->db, sql, NULL, NULL, &err);
@@ -179,7 +190,7 @@ int ats_store_atsigns(AtsStore *s, AtsAtsign **ret, size_t *ret_n) {
         int r = prepare(s, &st, "SELECT atsign, port, signing_private FROM atsigns ORDER BY atsign", NULL);
         if (r < 0)
                 return r;
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        while ((r = step_row(s, st)) > 0) {
                 AtsAtsign *b = realloc(a, (n + 1) * sizeof *a);
                 if (!b) {
                         ats_atsigns_free(a, n);
@@ -193,6 +204,10 @@ int ats_store_atsigns(AtsStore *s, AtsAtsign **ret, size_t *ret_n) {
                         .signing_private = priv ? at_secure_strdup((const char *) priv) : NULL,
                 };
                 n++;
+        }
+        if (r < 0) {
+                ats_atsigns_free(a, n);
+                return r;
         }
         *ret = a;
         *ret_n = n;
@@ -224,8 +239,9 @@ int ats_store_next_commit(AtsStore *s, const char *atsign, int64_t *ret) {
                         "s", atsign);
         if (r < 0)
                 return r;
-        if (sqlite3_step(st) != SQLITE_ROW)
-                return -ENOENT;
+        r = step_row(s, st);
+        if (r <= 0)
+                return r < 0 ? r : -ENOENT;
         *ret = sqlite3_column_int64(st, 0);
         return 0;
 }
@@ -345,8 +361,9 @@ static int get_raw(AtsStore *s, const char *atsign, const char *key, AtsRecord *
                         "ss", atsign, key);
         if (r < 0)
                 return r;
-        if (sqlite3_step(st) != SQLITE_ROW)
-                return -ENOENT;
+        r = step_row(s, st);
+        if (r <= 0)
+                return r < 0 ? r : -ENOENT;
         return load_record(st, ret);
 }
 
@@ -502,7 +519,7 @@ int ats_store_keys(AtsStore *s, const char *atsign, int64_t now, char ***ret) {
         l = calloc(1, sizeof(char *));
         if (!l)
                 return -ENOMEM;
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        while ((r = step_row(s, st)) > 0) {
                 char **m = realloc(l, (n + 2) * sizeof(char *));
                 if (!m) {
                         strv_free(l);
@@ -515,6 +532,10 @@ int ats_store_keys(AtsStore *s, const char *atsign, int64_t now, char ***ret) {
                         return -ENOMEM;
                 }
                 l[++n] = NULL;
+        }
+        if (r < 0) {
+                strv_free(l);
+                return r;
         }
         *ret = l;
         return 0;
@@ -701,8 +722,9 @@ int ats_store_notification_get(AtsStore *s, const char *owner, const char *id, A
         int r = prepare(s, &st, sql, "ss", owner, id);
         if (r < 0)
                 return r;
-        if (sqlite3_step(st) != SQLITE_ROW)
-                return -ENOENT;
+        r = step_row(s, st);
+        if (r <= 0)
+                return r < 0 ? r : -ENOENT;
         *ret = load_notification(st);
         return *ret ? 0 : -ENOMEM;
 }
@@ -726,10 +748,11 @@ int ats_store_notification_delete(AtsStore *s, const char *owner, const char *id
         return r < 0 ? r : sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
 }
 
-static int collect(sqlite3_stmt *st, AtsNotification ***ret, size_t *ret_n) {
+static int collect(AtsStore *s, sqlite3_stmt *st, AtsNotification ***ret, size_t *ret_n) {
         AtsNotification **l = NULL;
         size_t n = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        int r;
+        while ((r = step_row(s, st)) > 0) {
                 AtsNotification **m = realloc(l, (n + 1) * sizeof *l);
                 if (!m) {
                         ats_notifications_free(l, n);
@@ -742,6 +765,10 @@ static int collect(sqlite3_stmt *st, AtsNotification ***ret, size_t *ret_n) {
                         return -ENOMEM;
                 }
                 n++;
+        }
+        if (r < 0) {
+                ats_notifications_free(l, n);
+                return r;
         }
         *ret = l;
         *ret_n = n;
@@ -760,7 +787,7 @@ int ats_store_notifications(AtsStore *s, const char *owner, int type, int64_t si
                          : prepare(s, &st, sql, "siii", owner, (int64_t) type, since, now);
         if (r < 0)
                 return r;
-        return collect(st, ret, ret_n);
+        return collect(s, st, ret, ret_n);
 }
 
 int ats_store_notifications_queued(AtsStore *s, int64_t now, AtsNotification ***ret, size_t *ret_n) {
@@ -772,7 +799,7 @@ int ats_store_notifications_queued(AtsStore *s, int64_t now, AtsNotification ***
         int r = prepare(s, &st, sql, "i", now);
         if (r < 0)
                 return r;
-        return collect(st, ret, ret_n);
+        return collect(s, st, ret, ret_n);
 }
 
 json_t *ats_notification_to_json(const AtsNotification *n) {
@@ -880,8 +907,9 @@ int ats_store_enrollment_get(AtsStore *s, const char *atsign, const char *id, At
         int r = prepare(s, &st, sql, "ss", atsign, id);
         if (r < 0)
                 return r;
-        if (sqlite3_step(st) != SQLITE_ROW)
-                return -ENOENT;
+        r = step_row(s, st);
+        if (r <= 0)
+                return r < 0 ? r : -ENOENT;
         *ret = load_enrollment(st);
         return *ret ? 0 : -ENOMEM;
 }
@@ -896,7 +924,7 @@ int ats_store_enrollments(AtsStore *s, const char *atsign, AtsEnrollment ***ret,
         int r = prepare(s, &st, sql, "s", atsign);
         if (r < 0)
                 return r;
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        while ((r = step_row(s, st)) > 0) {
                 AtsEnrollment **m = realloc(l, (n + 1) * sizeof *l);
                 if (!m) {
                         ats_enrollments_free(l, n);
@@ -909,6 +937,10 @@ int ats_store_enrollments(AtsStore *s, const char *atsign, AtsEnrollment ***ret,
                         return -ENOMEM;
                 }
                 n++;
+        }
+        if (r < 0) {
+                ats_enrollments_free(l, n);
+                return r;
         }
         *ret = l;
         *ret_n = n;
